@@ -1,0 +1,111 @@
+"""The CLI end to end, and its one-line errors that leave files alone."""
+import json
+
+import pytest
+from PIL import Image
+
+from vae_core.checkpoint import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE
+from vae_core.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *needles):
+    assert code != 0
+    assert err.startswith("error: ") and err.strip().count("\n") == 0, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_train_eval_sample_recon(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--latent-dim", "3",
+                          "--epochs", "2", "--batch-size", "64", "--set", "hidden_dims=[32]", "--out", str(out), "--quiet")
+    assert code == 0 and "done: 44 steps" in stdout  # 2 epochs of 1,437 training images at 64 per batch
+    code, stdout, _ = run(capsys, "eval", str(out), "--iwae-k", "5", "--json")
+    assert code == 0
+    printed = json.loads(stdout)
+    assert printed == json.loads((out / METRICS_FILE).read_text())
+    assert printed["likelihood"]["split"] == "test" and printed["likelihood"]["n_images"] == 360
+    code, stdout, _ = run(capsys, "eval", str(out), "--iwae-k", "5")
+    assert code == 0 and "ELBO" in stdout and "active units" in stdout
+    code, _, _ = run(capsys, "sample", str(out), "--n", "16", "--out", str(tmp_path / "s.png"), "--scale", "1")
+    assert code == 0 and Image.open(tmp_path / "s.png").size == (4 * 10 + 2, 4 * 10 + 2)
+    code, _, _ = run(capsys, "recon", str(out), "--n", "8", "--out", str(tmp_path / "r.png"), "--scale", "1")
+    assert code == 0 and Image.open(tmp_path / "r.png").size == (8 * 10 + 2, 2 * 10 + 2)
+
+
+def test_models_and_datasets_are_listed(capsys):
+    from vae_core.registry import model_names
+
+    assert [line.split()[0] for line in run(capsys, "models")[1].splitlines()] == model_names()
+    assert "folder:PATH" in run(capsys, "datasets")[1]
+
+
+def test_unknown_model(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--model", "vea", "--dataset", "digits", "--out", str(tmp_path / "x"))
+    assert_one_line_error(code, err, "'vea'", "vae", "beta_vae")
+    assert not (tmp_path / "x").exists()
+
+
+def test_unknown_dataset(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--model", "vae", "--dataset", "fashon_mnist", "--out", str(tmp_path / "x"))
+    assert_one_line_error(code, err, "'fashon_mnist'", "fashion_mnist", "dsprites", "digits")
+
+
+def test_out_holding_another_run_is_refused_and_untouched(digits_run, capsys):
+    before = snapshot(digits_run)
+    code, _, err = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--out", str(digits_run), "--steps", "5")
+    assert_one_line_error(code, err, "already holds a run", "--resume", "--force")
+    assert snapshot(digits_run) == before
+
+
+def test_force_replaces_a_run(digits_run, capsys):
+    code, _, _ = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--out", str(digits_run),
+                     "--steps", "5", "--latent-dim", "2", "--force", "--quiet")
+    assert code == 0 and json.loads((digits_run / CONFIG_FILE).read_text())["latent_dim"] == 2
+
+
+def test_resume_with_changed_settings_is_refused(digits_run, capsys):
+    code, _, err = run(capsys, "train", "--resume", "--out", str(digits_run), "--beta", "8")
+    assert_one_line_error(code, err, "--beta 8.0 differs")
+
+
+def test_resume_without_a_run(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--resume", "--out", str(tmp_path / "none"))
+    assert_one_line_error(code, err, "does not exist")
+
+
+@pytest.mark.parametrize(
+    "breakage, needle",
+    [
+        (lambda d: (d / WEIGHTS_FILE).write_bytes(b"garbage"), "corrupt or truncated"),
+        (lambda d: (d / WEIGHTS_FILE).unlink(), "model.safetensors is missing"),
+        (lambda d: (d / CONFIG_FILE).write_text(json.dumps({**json.loads((d / CONFIG_FILE).read_text()), "betta": 2})),
+         "unknown keys ['betta']"),
+        (lambda d: (d / CONFIG_FILE).write_text(json.dumps({**json.loads((d / CONFIG_FILE).read_text()), "beta": "big"})),
+         "must be float"),
+    ],
+)
+def test_eval_of_a_broken_checkpoint(digits_run, capsys, breakage, needle):
+    breakage(digits_run)
+    before = snapshot(digits_run)
+    code, _, err = run(capsys, "eval", str(digits_run), "--json")
+    assert_one_line_error(code, err, needle)
+    assert snapshot(digits_run) == before
+
+
+def test_bad_numbers_are_refused(digits_run, capsys, tmp_path):
+    assert_one_line_error(*run(capsys, "sample", str(digits_run), "--n", "0", "--out", str(tmp_path / "s.png"))[::2], "--n")
+    code, _, err = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--out", str(tmp_path / "y"), "--lr", "-1")
+    assert_one_line_error(code, err, "lr must be positive")

@@ -1,0 +1,305 @@
+"""`vae-explorer`: train, eval, sample, recon, models, datasets. Every entry point is main(argv) -> exit code."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError, VaeError
+
+# flag name -> model config field, for the flags that shape the model
+MODEL_FLAGS = {
+    "latent_dim": "latent_dim",
+    "beta": "beta",
+    "arch": "architecture",
+    "likelihood": "likelihood",
+    "objective": "objective",
+    "gamma": "gamma",
+    "capacity_max": "capacity_max",
+    "capacity_steps": "capacity_steps",
+}
+TRAIN_FLAGS = ("batch_size", "lr", "seed", "log_every", "checkpoint_every")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model into a checkpoint folder")
+    p.add_argument("--model", help="model type (see `vae-explorer models`), e.g. vae, beta_vae")
+    p.add_argument("--dataset", help="dsprites, fashion_mnist, mnist, digits or folder:PATH")
+    p.add_argument("--out", required=True, help="checkpoint folder to write")
+    p.add_argument("--beta", type=float, help="KL weight (beta_vae defaults to 4)")
+    p.add_argument("--latent-dim", type=int, help="number of latent dimensions (default 10)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimizer steps (default 2000)")
+    length.add_argument("--epochs", type=float, help="passes over the training split (sets --steps)")
+    p.add_argument("--batch-size", type=int, help="images per step (default 64)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, help="seed for weights, batches and noise (default 0)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: cuda, then mps, then cpu")
+    p.add_argument("--arch", help="encoder/decoder family: auto, mlp or conv")
+    p.add_argument("--likelihood", help="bernoulli, gaussian (fixed std) or gaussian_learned")
+    p.add_argument("--objective", help="beta (recon + beta*KL) or capacity (recon + gamma*|KL - C|)")
+    p.add_argument("--gamma", type=float, help="capacity objective: penalty weight (default 1000)")
+    p.add_argument("--capacity-max", type=float, help="capacity objective: final C in nats (default 25)")
+    p.add_argument("--capacity-steps", type=int, help="capacity objective: steps for C to reach its maximum")
+    p.add_argument("--image-size", type=int, help="folder datasets: resize images to this square size (default 64)")
+    p.add_argument("--channels", type=int, choices=[1, 3], help="folder datasets: 1 grayscale (default) or 3 RGB")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other model config value")
+    p.add_argument("--log-every", type=int, help="steps between log lines (default 50)")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--force", action="store_true", help="replace a run that already is in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure ELBO, IWAE, KL per dimension and active units")
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--split", default="test", choices=["train", "test", "all"])
+    p.add_argument("--iwae-k", type=int, default=100, help="importance samples per image (default 100)")
+    p.add_argument("--n-images", type=int, default=10_000, help="images for the ELBO (default 10000)")
+    p.add_argument("--iwae-images", type=int, default=1_000, help="images for the IWAE bound (default 1000)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--json", action="store_true", help="print one JSON object and write DIR/metrics.json")
+
+
+def _add_pictures(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="a grid of images decoded from the prior")
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--temperature", type=float, default=1.0, help="std of the prior samples (default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=int, default=2, help="draw each pixel this many times larger")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p = sub.add_parser("recon", help="a grid of data images (odd rows) and their reconstructions (even rows)")
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--n", type=int, default=32)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--split", default="test", choices=["train", "test", "all"])
+    p.add_argument("--scale", type=int, default=2)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vae-explorer", description="Train, measure and explore VAEs.")
+    parser.add_argument("--version", action="version", version=f"vae-explorer {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub)
+    _add_eval(sub)
+    _add_pictures(sub)
+    sub.add_parser("models", help="list the model types")
+    sub.add_parser("datasets", help="list the datasets")
+    return parser
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def _explicit(args: argparse.Namespace, names) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _steps_from_epochs(epochs: float, dataset_name: str, config, batch_size: int) -> int:
+    from .train import dataset_for_config
+
+    n = len(dataset_for_config(config, "train"))
+    return max(1, math.ceil(epochs * (n // min(batch_size, n))))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import TrainConfig, apply_overrides
+    from .data import dataset_info
+    from .registry import get_entry, make_config
+    from .train import Trainer
+
+    model_flags = _explicit(args, MODEL_FLAGS)
+    train_flags = _explicit(args, TRAIN_FLAGS)
+    if args.resume:
+        if args.force:
+            raise ConfigError("--resume continues a run and --force replaces it; pass only one")
+        from .checkpoint import read_config, read_training
+
+        stored = read_config(args.out)
+        given = {**{MODEL_FLAGS[k]: v for k, v in model_flags.items()}, "model_type": args.model, "dataset": args.dataset}
+        stored_train = read_training(args.out).get("train_config", {})
+        for key, value in list(given.items()) + list(train_flags.items()):
+            have = getattr(stored, key, stored_train.get(key))
+            if value is not None and value != have:
+                raise ConfigError(f"--{key.replace('_', '-')} {value} differs from the run's {have!r}; a resumed run keeps its settings")
+        steps = args.steps
+        if args.epochs is not None:
+            steps = _steps_from_epochs(args.epochs, stored.dataset, stored, stored_train.get("batch_size", 64))
+        trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet)
+        print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
+    else:
+        if not args.model or not args.dataset:
+            raise ConfigError("train needs --model and --dataset (or --resume to continue a run in --out)")
+        entry = get_entry(args.model)
+        info = dataset_info(args.dataset)
+        channels, size, _ = info["image_shape"]
+        if args.dataset.startswith("folder:"):
+            channels = args.channels or channels
+            size = args.image_size or size
+        elif args.image_size or args.channels:
+            raise ConfigError(f"--image-size and --channels are for folder datasets; {args.dataset} images are {size}x{size}x{channels}")
+        config = make_config(
+            entry.name,
+            dataset=args.dataset,
+            image_channels=channels,
+            image_size=size,
+            **{MODEL_FLAGS[k]: v for k, v in model_flags.items()},
+        )
+        config = apply_overrides(config, args.set).resolved()
+        train_config = TrainConfig(**train_flags, **({"device": args.device} if args.device else {}))
+        if args.steps is not None:
+            train_config = dataclasses.replace(train_config, steps=args.steps)
+        elif args.epochs is not None:
+            train_config = dataclasses.replace(
+                train_config, steps=_steps_from_epochs(args.epochs, args.dataset, config, train_config.batch_size)
+            )
+        trainer = Trainer(config, train_config, args.out, progress=not args.quiet, force=args.force)
+        print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, {trainer.device}) -> {args.out}")
+    result = trainer.run()
+    final = ", ".join(f"{k} {v:.3f}" for k, v in result.final.items())
+    print(f"done: {result.steps_done} steps in {result.wall_time_s:.1f} s ({result.images_per_s:.0f} images/s); {final}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .checkpoint import METRICS_FILE, load
+    from .config import ModelConfig
+    from .fileio import atomic_write_json
+    from .metrics import evaluate_likelihood
+    from .train import dataset_for_config
+
+    if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1:
+        raise ConfigError("--iwae-k, --n-images, --iwae-images and --batch-size must be at least 1")
+    model = load(args.dir, device=args.device)
+    config: ModelConfig = model.config
+    dataset = dataset_for_config(config, args.split)
+    result = evaluate_likelihood(
+        model, dataset, n_images=args.n_images, iwae_k=args.iwae_k, iwae_images=args.iwae_images,
+        batch_size=args.batch_size, seed=args.seed,
+    )
+    result["split"] = args.split
+    result["dataset"] = config.dataset
+    if args.json:
+        path = Path(args.dir) / METRICS_FILE
+        metrics: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                metrics = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                logging.getLogger(__name__).warning("replacing %s, which was not valid JSON", path)
+            if not isinstance(metrics, dict):
+                metrics = {}
+        metrics["likelihood"] = result
+        atomic_write_json(path, metrics)
+        print(json.dumps(metrics, sort_keys=True))
+        return 0
+    print(f"{args.dir}: {config.model_type} on {config.dataset} ({args.split} split, {result['n_images']} images)")
+    print(f"  ELBO        {result['elbo']:10.3f} nats  (recon {result['recon']:.3f} + KL {result['kl']:.3f})")
+    print(f"  IWAE (k={args.iwae_k:<3}) {result['iwae']:8.3f} nats  on {result['iwae_images']} images")
+    print(f"  active units {result['active_units']} of {config.latent_dim}")
+    print("  KL per dim  " + " ".join(f"{v:.2f}" for v in result["kl_per_dim"]))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load
+    from .images import save_grid
+
+    if args.n < 1 or args.n > 4096:
+        raise ConfigError(f"--n must be between 1 and 4096, got {args.n}")
+    model = load(args.dir, device=args.device)
+    generator = torch.Generator(device=model.device).manual_seed(args.seed)
+    with torch.no_grad():
+        images = model.sample(args.n, temperature=args.temperature, generator=generator)
+    save_grid(images, args.out, scale=args.scale)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def cmd_recon(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load
+    from .images import save_grid
+    from .train import dataset_for_config
+
+    if args.n < 1 or args.n > 1024:
+        raise ConfigError(f"--n must be between 1 and 1024, got {args.n}")
+    model = load(args.dir, device=args.device)
+    dataset = dataset_for_config(model.config, args.split)
+    n = min(args.n, len(dataset))
+    batch = dataset.get(torch.arange(n), device=model.device)
+    y = batch.labels if getattr(model, "conditional", False) else None
+    with torch.no_grad():
+        recon = model.reconstruct(batch.images, y)
+    ncol = min(8, n)
+    rows = []
+    for start in range(0, n, ncol):  # a row of originals, then the row of their reconstructions
+        rows += [batch.images[start : start + ncol], recon[start : start + ncol]]
+    save_grid(torch.cat(rows), args.out, ncol=ncol, scale=args.scale)
+    print(f"wrote {n} images and their reconstructions to {args.out}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .registry import get_entry, model_names
+
+    for name in model_names():
+        print(f"{name:12s} {get_entry(name).summary}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from .data import DATASET_NAMES
+
+    for name in DATASET_NAMES:
+        print(name)
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "sample": cmd_sample,
+    "recon": cmd_recon,
+    "models": cmd_models,
+    "datasets": cmd_datasets,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from .train import TrainingInterrupted
+
+    try:
+        return COMMANDS[args.command](args)
+    except TrainingInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
+    except VaeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

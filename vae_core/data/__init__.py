@@ -1,0 +1,97 @@
+"""Datasets by name: `load_dataset("fashion_mnist", "train").get(idx) -> Batch`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from vae_core.data.base import SPLITS, Batch, ImageDataset, InMemoryDataset, check_split
+from vae_core.data.digits import load_digits_dataset
+from vae_core.data.download import download_file
+from vae_core.data.dsprites import DSpritesDataset
+from vae_core.data.folder import IMAGE_EXTENSIONS, folder_info, load_folder, load_image_file
+from vae_core.data.idx import load_idx_dataset
+from vae_core.errors import ConfigError, unknown_name
+
+__all__ = [
+    "DATASET_NAMES", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "IMAGE_EXTENSIONS",
+    "dataset_info", "download_file", "load_dataset", "load_image_file",
+]
+
+DATASET_NAMES: tuple[str, ...] = ("dsprites", "fashion_mnist", "mnist", "digits", "folder:PATH")
+FOLDER_PREFIX = "folder:"
+
+Loader = Callable[[str, "str | os.PathLike | None", bool], ImageDataset]  # (split, root, download) -> dataset
+
+# Each built-in: what it is, known without loading it, and how to load a split.
+_BUILTINS: dict[str, tuple[dict, Loader]] = {
+    "dsprites": (
+        {"image_shape": (1, 64, 64), "binary": True, "has_labels": True, "has_factors": True, "num_classes": 3},
+        lambda split, root, download: DSpritesDataset(split),
+    ),
+    "fashion_mnist": (
+        {"image_shape": (1, 28, 28), "binary": False, "has_labels": True, "has_factors": False, "num_classes": 10},
+        lambda split, root, download: load_idx_dataset("fashion_mnist", split, root=root, download=download),
+    ),
+    "mnist": (
+        {"image_shape": (1, 28, 28), "binary": False, "has_labels": True, "has_factors": False, "num_classes": 10},
+        lambda split, root, download: load_idx_dataset("mnist", split, root=root, download=download),
+    ),
+    "digits": (
+        {"image_shape": (1, 8, 8), "binary": False, "has_labels": True, "has_factors": False, "num_classes": 10},
+        lambda split, root, download: load_digits_dataset(split),
+    ),
+}
+
+
+def _builtin(name: str) -> tuple[dict, Loader]:
+    if name not in _BUILTINS:
+        raise unknown_name("dataset", name, DATASET_NAMES)
+    return _BUILTINS[name]
+
+
+def _folder_path(name: str, root: str | os.PathLike | None) -> Path:
+    raw = name[len(FOLDER_PREFIX):]
+    if not raw:
+        raise ConfigError("dataset 'folder:' needs a path after the colon, e.g. folder:/home/me/pictures")
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() or root is None else Path(root) / path
+
+
+def dataset_info(name: str) -> dict:
+    """{"image_shape": default (C, H, W), "binary", "has_labels", "has_factors", "num_classes"} without loading.
+
+    A folder: dataset is scanned (file names only, nothing decoded).
+    """
+    if name.startswith(FOLDER_PREFIX):
+        return folder_info(_folder_path(name, None))
+    return dict(_builtin(name)[0])
+
+
+def load_dataset(
+    name: str,
+    split: str = "train",
+    *,
+    root: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    download: bool = True,
+) -> ImageDataset:
+    """One split ("train", "test" or "all") of a dataset named in DATASET_NAMES.
+
+    root: the folder to look in first for MNIST-format files, or the base of a relative folder: path.
+    image_size, channels: for folder: datasets (default 64 and 1); the built-ins have a fixed shape.
+    download: fetch missing MNIST-format files into the cache, checking their SHA-256.
+    """
+    check_split(split)
+    if name.startswith(FOLDER_PREFIX):
+        return load_folder(_folder_path(name, root), split, image_size=image_size, channels=channels)
+    info, load = _builtin(name)
+    c, h, _ = info["image_shape"]
+    if (image_size is not None and image_size != h) or (channels is not None and channels != c):
+        raise ConfigError(
+            f"dataset {name!r} has fixed {h}x{h} images with {c} channel(s); got image_size={image_size},"
+            f" channels={channels}. Leave both unset: they apply to folder: datasets"
+        )
+    return load(split, root, download)

@@ -1,0 +1,123 @@
+"""The dataset contract: a batch of images in [0, 1], and the base class every dataset follows."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from vae_core.errors import DataError, unknown_name
+
+SPLITS: tuple[str, ...] = ("train", "test", "all")
+
+
+class Batch(NamedTuple):
+    images: torch.Tensor  # (B, C, H, W) float32 in [0, 1]
+    labels: torch.Tensor | None  # (B,) int64 class index
+    factors: torch.Tensor | None  # (B, F) int64 index of each ground-truth factor
+
+
+class ImageDataset:
+    """A split of an image dataset that hands out batches by position: `get(idx) -> Batch`."""
+
+    name: str
+    split: str
+    image_shape: tuple[int, int, int]  # (C, H, W)
+    class_names: tuple[str, ...] | None = None
+    factor_names: tuple[str, ...] | None = None
+    factor_sizes: tuple[int, ...] | None = None
+    is_binary: bool = False
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def get(self, idx: torch.Tensor, device: torch.device | str | None = None) -> Batch:
+        """The images (and labels, factors) at positions `idx` (int64, (B,)) of this split."""
+        raise NotImplementedError
+
+    def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
+        """(B, F) int64 factor indices -> (B, F) float32 factor values."""
+        raise DataError(f"dataset {self.name!r} has no ground-truth factors; only dsprites has them")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, split={self.split!r}, n={len(self)}, shape={self.image_shape})"
+
+
+class InMemoryDataset(ImageDataset):
+    """A split held as one uint8 tensor (N, C, H, W); only the requested batch becomes float."""
+
+    def __init__(
+        self,
+        name: str,
+        split: str,
+        images: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        class_names: tuple[str, ...] | None = None,
+        is_binary: bool = False,
+    ) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise DataError(f"dataset {name!r}: images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if labels is not None and labels.shape != (images.shape[0],):
+            raise DataError(f"dataset {name!r}: {images.shape[0]} images but labels of shape {tuple(labels.shape)}")
+        self.name = name
+        self.split = split
+        self.images = images.contiguous()  # (N, C, H, W) uint8
+        self.labels = None if labels is None else labels.to(torch.int64)
+        self.image_shape = tuple(images.shape[1:])
+        self.class_names = class_names
+        self.is_binary = is_binary
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def get(self, idx: torch.Tensor, device: torch.device | str | None = None) -> Batch:
+        idx = torch.as_tensor(idx, dtype=torch.int64, device="cpu")
+        images = to_unit_float(self.images[idx], device)  # (B, C, H, W)
+        labels = None if self.labels is None else self.labels[idx].to(device)
+        return Batch(images, labels, None)
+
+
+def to_unit_float(images: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """uint8 images -> float32 in [0, 1], converted on `device` so only bytes cross the bus."""
+    return images.to(device).float().div_(255)
+
+
+def check_split(split: str) -> str:
+    if split not in SPLITS:
+        raise unknown_name("split", split, SPLITS)
+    return split
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection on uint64 that scatters consecutive integers."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@cache
+def _test_positions(n: int, test_percent: int, seed: int) -> torch.Tensor:
+    # A permutation defined by integer arithmetic alone (argsort of distinct hashes), so the split is the same on
+    # every machine and every numpy/torch version, unlike a generator's stream.
+    with np.errstate(over="ignore"):
+        keys = _mix64(np.arange(n, dtype=np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15))
+    n_test = (n * test_percent + 99) // 100  # ceil without float rounding
+    test = np.sort(np.argsort(keys, kind="stable")[:n_test])
+    return torch.from_numpy(test.astype(np.int64))
+
+
+def split_positions(n: int, split: str, test_percent: int, seed: int = 0) -> torch.Tensor:
+    """Sorted int64 positions in 0..n-1 of `split`; the test split is a fixed ceil(n * test_percent / 100)."""
+    check_split(split)
+    if split == "all":
+        return torch.arange(n, dtype=torch.int64)
+    test = _test_positions(n, test_percent, seed)
+    if split == "test":
+        return test.clone()
+    in_test = torch.zeros(n, dtype=torch.bool)
+    in_test[test] = True
+    return torch.nonzero(~in_test).squeeze(1)

@@ -1,0 +1,77 @@
+"""What every model variant shares: the posterior type, the loss record, and the likelihood of pixels."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..config import ModelConfig
+from ..losses import bernoulli_nll, gaussian_nll, kl_normal_std_normal
+
+
+@dataclass
+class Posterior:
+    """A diagonal Gaussian q(z|x) = N(mean, exp(logvar))."""
+
+    mean: torch.Tensor  # (B, D)
+    logvar: torch.Tensor  # (B, D)
+
+    @property
+    def std(self) -> torch.Tensor:
+        return torch.exp(0.5 * self.logvar)
+
+    def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The reparameterization trick: z = mean + std * eps with eps ~ N(0, I), differentiable in both."""
+        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        return self.mean + self.std * eps
+
+    def kl_per_dim(self) -> torch.Tensor:
+        """KL(q || N(0, I)) per latent dimension: (B, D)."""
+        return kl_normal_std_normal(self.mean, self.logvar)
+
+
+@dataclass
+class LossTerms:
+    """The objective and its parts, each a batch mean in nats per image (kl_per_dim: (D,))."""
+
+    total: torch.Tensor  # what the optimizer minimises
+    recon: torch.Tensor  # -log p(x|z), the distortion
+    kl: torch.Tensor  # KL(q(z|x) || p(z)), the rate
+    kl_per_dim: torch.Tensor  # (D,)
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)  # variant-specific terms (e.g. the capacity C)
+
+
+class LatentVariableModel(nn.Module):
+    """Base class: holds the config and the pixel likelihood; variants add encode/decode/loss."""
+
+    config: ModelConfig
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        if config.likelihood == "gaussian_learned":
+            self.log_obs_std = nn.Parameter(torch.tensor(math.log(config.obs_std)))
+        else:
+            self.register_buffer("log_obs_std", torch.tensor(math.log(config.obs_std)), persistent=False)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def reconstruction_nll(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x | decoder output) per image (B,), under the configured likelihood."""
+        logits = logits.float()
+        if self.config.likelihood == "bernoulli":
+            return bernoulli_nll(logits, x)
+        return gaussian_nll(torch.sigmoid(logits), x, self.log_obs_std)
+
+    @staticmethod
+    def logits_to_image(logits: torch.Tensor) -> torch.Tensor:
+        """Decoder output -> image in [0, 1]: the Bernoulli mean, or the Gaussian mean (both a sigmoid)."""
+        return torch.sigmoid(logits.float())

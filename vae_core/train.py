@@ -1,0 +1,290 @@
+"""The trainer: seeded batches, a progress bar, a JSONL log, atomic checkpoints, resume, and a NaN guard."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from . import __version__
+from .checkpoint import (
+    CONFIG_FILE,
+    LOG_FILE,
+    RUN_FILES,
+    load_resume_state,
+    read_config,
+    read_training,
+    save_checkpoint,
+    save_resume_state,
+)
+from .config import ModelConfig, TrainConfig, config_from_dict, config_to_dict
+from .data import ImageDataset, load_dataset
+from .device import autocast_dtype, select_device
+from .errors import CheckpointError, DataError, TrainingError, VaeError
+from .registry import build_model
+
+log = logging.getLogger(__name__)
+
+
+class TrainingInterrupted(VaeError):
+    """Ctrl-C: the run stopped after saving a checkpoint it can resume from."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    steps_done: int
+    final: dict[str, float]  # loss, recon and kl averaged over the last log interval
+    images_per_s: float
+    wall_time_s: float
+
+
+def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDataset:
+    """The dataset a model was trained on, checked against the model's image shape."""
+    is_folder = config.dataset.startswith("folder:")
+    dataset = load_dataset(
+        config.dataset,
+        split,
+        image_size=config.image_size if is_folder else None,
+        channels=config.image_channels if is_folder else None,
+    )
+    if tuple(dataset.image_shape) != tuple(config.image_shape):
+        raise DataError(
+            f"dataset {config.dataset!r} gives images of shape {tuple(dataset.image_shape)} but the model expects "
+            f"{tuple(config.image_shape)}"
+        )
+    return dataset
+
+
+def prepare_out_dir(out_dir: Path, *, force: bool) -> None:
+    """Refuse to start a fresh run over another run or over unrelated files, unless forced."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise TrainingError(f"--out {out_dir} is a file, not a folder; choose a folder path")
+    ours = [name for name in RUN_FILES if (out_dir / name).exists()]
+    others = [p.name for p in out_dir.iterdir() if p.name not in RUN_FILES]
+    if ours and not force:
+        raise TrainingError(
+            f"{out_dir} already holds a run ({', '.join(ours)}); pass --resume to continue it, "
+            "--force to replace it, or choose another --out"
+        )
+    if others and not ours and not force:
+        raise TrainingError(f"{out_dir} is not empty and holds no run ({others[0]}, ...); choose a new or empty folder")
+    for name in ours:
+        path = out_dir / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+class Trainer:
+    """Trains `model_config` with `train_config` into `out_dir`; `Trainer.resume(out_dir)` continues a run."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        out_dir: str | os.PathLike,
+        *,
+        progress: bool = True,
+        force: bool = False,
+        dataset: ImageDataset | None = None,
+    ):
+        train_config.validate()
+        self.force = force
+        self.model_config = model_config.resolved()
+        self.train_config = train_config
+        self.out_dir = Path(out_dir)
+        self.progress = progress
+        self.device = select_device(train_config.device)
+        self.dataset = dataset if dataset is not None else dataset_for_config(self.model_config, "train")
+        if len(self.dataset) == 0:
+            raise DataError(f"dataset {self.model_config.dataset!r} has no training images")
+        torch.manual_seed(train_config.seed)
+        self.model = build_model(self.model_config).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr)
+        self.step = 0
+        self.wall_time_s = 0.0
+        self._resume_state: dict[str, Any] | None = None
+        self._perm_epoch = -1
+        self._perm = torch.empty(0, dtype=torch.long)
+
+    @classmethod
+    def resume(
+        cls,
+        out_dir: str | os.PathLike,
+        *,
+        steps: int | None = None,
+        progress: bool = True,
+        dataset: ImageDataset | None = None,
+    ) -> "Trainer":
+        """Continue the run in `out_dir` from its last checkpoint, with its stored settings (`steps` may extend it)."""
+        out_dir = Path(out_dir)
+        if not (out_dir / CONFIG_FILE).is_file():
+            raise CheckpointError(f"{out_dir} holds no run to resume (no {CONFIG_FILE}); start one without --resume")
+        model_config = read_config(out_dir)
+        training = read_training(out_dir)
+        state = load_resume_state(out_dir)
+        train_config = config_from_dict(TrainConfig, training.get("train_config", {}), source="training.json train_config")
+        if steps is not None:
+            train_config = dataclasses.replace(train_config, steps=steps)
+        trainer = cls(model_config, train_config, out_dir, progress=progress, dataset=dataset)
+        trainer.model.load_state_dict(state["model"], strict=True)
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.step = int(state["step"])
+        trainer.wall_time_s = float(state.get("wall_time_s", 0.0))
+        trainer._resume_state = state
+        if trainer.step > train_config.steps:
+            raise TrainingError(
+                f"the run in {out_dir} is at step {trainer.step}, past --steps {train_config.steps}; ask for more steps"
+            )
+        return trainer
+
+    # --- data -------------------------------------------------------------------------------------------
+    def batch_indices(self, step: int) -> torch.Tensor:
+        """The dataset positions of the batch for `step`: a pure function of (seed, step), so resume needs no state."""
+        n = len(self.dataset)
+        batch = min(self.train_config.batch_size, n)
+        per_epoch = n // batch
+        epoch, pos = divmod(step, per_epoch)
+        if epoch != self._perm_epoch:
+            generator = torch.Generator().manual_seed(self.train_config.seed * 1_000_003 + epoch)
+            self._perm = torch.randperm(n, generator=generator)
+            self._perm_epoch = epoch
+        return self._perm[pos * batch : (pos + 1) * batch]
+
+    # --- bookkeeping ------------------------------------------------------------------------------------
+    def _training_record(self, final: dict[str, float], images_per_s: float, finished: bool) -> dict[str, Any]:
+        return {
+            "dataset": self.model_config.dataset,
+            "device": str(self.device),
+            "final": final,
+            "finished": finished,
+            "images_per_s": round(images_per_s, 1),
+            "model_type": self.model_config.model_type,
+            "seed": self.train_config.seed,
+            "steps_done": self.step,
+            "torch_version": torch.__version__,
+            "train_config": config_to_dict(self.train_config),
+            "vae_explorer_version": __version__,
+            "wall_time_s": round(self.wall_time_s, 3),
+        }
+
+    def save(self, final: dict[str, float], images_per_s: float) -> None:
+        """Checkpoint the current step (weights first, then the resume state), refusing non-finite weights."""
+        for name, p in self.model.named_parameters():
+            if not torch.isfinite(p).all():
+                raise TrainingError(
+                    f"parameter {name} became NaN/inf by step {self.step}; not saving it. The last good checkpoint "
+                    f"is kept in {self.out_dir}: lower --lr and continue with --resume"
+                )
+        finished = self.step >= self.train_config.steps
+        save_checkpoint(self.out_dir, self.model, self._training_record(final, images_per_s, finished))
+        state = {
+            "step": self.step,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "wall_time_s": self.wall_time_s,
+        }
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        save_resume_state(self.out_dir, state)
+
+    def _truncate_log(self) -> None:
+        """Drop log lines written after the checkpoint we resume from, so the log has each step once."""
+        path = self.out_dir / LOG_FILE
+        if not path.exists():
+            return
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                if json.loads(line)["step"] <= self.step:
+                    kept.append(line)
+            except (json.JSONDecodeError, KeyError, TypeError):
+                break  # a half-written last line from a killed run
+        path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+
+    # --- the loop -------------------------------------------------------------------------------------
+    def run(self, on_step: Callable[[int], None] | None = None) -> TrainResult:
+        """Train until train_config.steps; `on_step(step)` is called after every optimizer step."""
+        cfg = self.train_config
+        if self._resume_state is None:
+            prepare_out_dir(self.out_dir, force=self.force)
+            self.save({}, 0.0)
+        else:
+            torch.set_rng_state(self._resume_state["torch_rng"])
+            if "cuda_rng" in self._resume_state and self.device.type == "cuda":
+                torch.cuda.set_rng_state(self._resume_state["cuda_rng"], self.device)
+            self._truncate_log()
+        self.model.train()
+        amp = autocast_dtype(self.device)
+        conditional = bool(getattr(self.model, "conditional", False))
+        sums: dict[str, torch.Tensor] = {}
+        count, images_per_s, final = 0, 0.0, {}
+        interval_start = time.perf_counter()
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, dynamic_ncols=True, unit="step")
+        log_file = open(self.out_dir / LOG_FILE, "a", encoding="utf-8")
+        try:
+            while self.step < cfg.steps:
+                batch = self.dataset.get(self.batch_indices(self.step), device=self.device)
+                labels = batch.labels if conditional else None
+                with torch.autocast(self.device.type, dtype=amp) if amp else nullcontext():
+                    terms = self.model.loss(batch.images, labels, step=self.step)
+                loss_value = terms.total.item()
+                if not math.isfinite(loss_value):
+                    raise TrainingError(
+                        f"the loss became {loss_value} at step {self.step + 1}; stopped without updating the weights. "
+                        f"The last good checkpoint is kept in {self.out_dir}: lower --lr (now {cfg.lr}) and continue "
+                        "with --resume, or check the data for NaN"
+                    )
+                self.optimizer.zero_grad(set_to_none=True)
+                terms.total.backward()
+                self.optimizer.step()
+                self.step += 1
+                count += 1
+                for name, value in self._terms_dict(terms).items():
+                    sums[name] = sums.get(name, 0) + value.detach().float()
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    elapsed = time.perf_counter() - interval_start
+                    self.wall_time_s += elapsed
+                    images_per_s = count * len(batch.images) / max(elapsed, 1e-9)
+                    means = {k: (v / count).tolist() for k, v in sums.items()}
+                    final = {k: round(float(v), 5) for k, v in means.items() if not isinstance(v, list)}
+                    record = {"step": self.step, **means, "images_per_s": round(images_per_s, 1)}
+                    log_file.write(json.dumps(record) + "\n")
+                    log_file.flush()
+                    bar.set_postfix(loss=f"{means['loss']:.2f}", recon=f"{means['recon']:.2f}", kl=f"{means['kl']:.2f}")
+                    sums, count = {}, 0
+                    interval_start = time.perf_counter()
+                bar.update(1)
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    self.save(final, images_per_s)
+                if on_step is not None:
+                    on_step(self.step)
+        except KeyboardInterrupt:
+            self.wall_time_s += time.perf_counter() - interval_start
+            self.save(final, images_per_s)
+            raise TrainingInterrupted(
+                f"interrupted at step {self.step}; saved a checkpoint in {self.out_dir}; continue with --resume"
+            ) from None
+        finally:
+            bar.close()
+            log_file.close()
+        return TrainResult(self.out_dir, self.step, final, images_per_s, self.wall_time_s)
+
+    @staticmethod
+    def _terms_dict(terms) -> dict[str, torch.Tensor]:
+        out = {"loss": terms.total, "recon": terms.recon, "kl": terms.kl, "kl_per_dim": terms.kl_per_dim}
+        out.update(terms.extra)
+        return out
