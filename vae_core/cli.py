@@ -84,6 +84,7 @@ def _add_pictures(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
+    p.add_argument("--seed", type=int, default=0, help="which images: a subset fixed by this seed")
     p.add_argument("--scale", type=int, default=2)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
@@ -108,7 +109,8 @@ def _explicit(args: argparse.Namespace, names) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
-def _steps_from_epochs(epochs: float, dataset_name: str, config, batch_size: int) -> int:
+def _steps_from_epochs(epochs: float, config, batch_size: int) -> int:
+    """Steps for `epochs` passes over the training split (the trainer drops each epoch's last partial batch)."""
     from .train import dataset_for_config
 
     n = len(dataset_for_config(config, "train"))
@@ -137,7 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 raise ConfigError(f"--{key.replace('_', '-')} {value} differs from the run's {have!r}; a resumed run keeps its settings")
         steps = args.steps
         if args.epochs is not None:
-            steps = _steps_from_epochs(args.epochs, stored.dataset, stored, stored_train.get("batch_size", 64))
+            steps = _steps_from_epochs(args.epochs, stored, stored_train.get("batch_size", 64))
         trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet)
         print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
     else:
@@ -164,7 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             train_config = dataclasses.replace(train_config, steps=args.steps)
         elif args.epochs is not None:
             train_config = dataclasses.replace(
-                train_config, steps=_steps_from_epochs(args.epochs, args.dataset, config, train_config.batch_size)
+                train_config, steps=_steps_from_epochs(args.epochs, config, train_config.batch_size)
             )
         trainer = Trainer(config, train_config, args.out, progress=not args.quiet, force=args.force)
         print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, {trainer.device}) -> {args.out}")
@@ -236,14 +238,16 @@ def cmd_recon(args: argparse.Namespace) -> int:
 
     from .checkpoint import load
     from .images import save_grid
+    from .metrics import evaluation_positions
     from .train import dataset_for_config
 
     if args.n < 1 or args.n > 1024:
         raise ConfigError(f"--n must be between 1 and 1024, got {args.n}")
     model = load(args.dir, device=args.device)
     dataset = dataset_for_config(model.config, args.split)
-    n = min(args.n, len(dataset))
-    batch = dataset.get(torch.arange(n), device=model.device)
+    positions = evaluation_positions(len(dataset), args.n, args.seed)
+    n = len(positions)
+    batch = dataset.get(positions, device=model.device)
     y = batch.labels if getattr(model, "conditional", False) else None
     with torch.no_grad():
         recon = model.reconstruct(batch.images, y)

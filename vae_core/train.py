@@ -37,6 +37,10 @@ from .registry import build_model
 log = logging.getLogger(__name__)
 
 
+def _rounded(value: float | list[float]) -> float | list[float]:
+    return [round(v, 5) for v in value] if isinstance(value, list) else round(value, 5)
+
+
 class TrainingInterrupted(VaeError):
     """Ctrl-C: the run stopped after saving a checkpoint it can resume from."""
 
@@ -259,8 +263,8 @@ class Trainer:
                     elapsed = time.perf_counter() - interval_start
                     self.wall_time_s += elapsed
                     images_per_s = count * len(batch.images) / max(elapsed, 1e-9)
-                    means = {k: (v / count).tolist() for k, v in sums.items()}
-                    final = {k: round(float(v), 5) for k, v in means.items() if not isinstance(v, list)}
+                    means = {k: _rounded((v / count).tolist()) for k, v in sums.items()}
+                    final = {k: v for k, v in means.items() if not isinstance(v, list)}
                     record = {"step": self.step, **means, "images_per_s": round(images_per_s, 1)}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()

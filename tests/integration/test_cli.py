@@ -109,3 +109,41 @@ def test_bad_numbers_are_refused(digits_run, capsys, tmp_path):
     assert_one_line_error(*run(capsys, "sample", str(digits_run), "--n", "0", "--out", str(tmp_path / "s.png"))[::2], "--n")
     code, _, err = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--out", str(tmp_path / "y"), "--lr", "-1")
     assert_one_line_error(code, err, "lr must be positive")
+
+
+def test_missing_data_offline_names_the_ways_to_get_it(tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from vae_core.data import idx
+
+    closed_port = "http://127.0.0.1:9/"  # the discard port: nothing listens, so the download fails at once
+    monkeypatch.setitem(idx.SOURCES, "mnist", dataclasses.replace(idx.SOURCES["mnist"], mirrors=(closed_port,)))
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, _, err = run(capsys, "train", "--model", "vae", "--dataset", "mnist", "--out", str(tmp_path / "x"))
+    assert_one_line_error(code, err, "could not find", "VAE_DATA_DIR", "root=", str(tmp_path / "cache"), "Downloading failed")
+    assert not (tmp_path / "x").exists() and not any((tmp_path / "cache").rglob("*.gz"))
+
+
+def test_folder_without_images(tmp_path, capsys):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a picture")
+    code, _, err = run(capsys, "train", "--model", "vae", "--dataset", f"folder:{folder}", "--out", str(tmp_path / "x"))
+    assert_one_line_error(code, err, "holds no images")
+
+
+def test_folder_of_images_trains(tmp_path, capsys):
+    import numpy as np
+
+    folder = tmp_path / "pictures"
+    for label in ("dots", "bars"):
+        (folder / label).mkdir(parents=True)
+        for i in range(12):
+            pixels = np.random.default_rng(i).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / label / f"{i}.png")
+    code, stdout, _ = run(capsys, "train", "--model", "vae", "--dataset", f"folder:{folder}", "--image-size", "16",
+                          "--channels", "3", "--steps", "3", "--batch-size", "4", "--out", str(tmp_path / "run"), "--quiet")
+    assert code == 0, stdout
+    config = json.loads((tmp_path / "run" / CONFIG_FILE).read_text())
+    assert (config["image_channels"], config["image_size"]) == (3, 16)

@@ -96,3 +96,13 @@ def test_importance_weights_with_one_sample_average_to_the_elbo():
 def test_temperature_zero_sample_is_the_decoded_origin():
     model = tiny()
     torch.testing.assert_close(model.sample(2, temperature=0.0), model.decode(torch.zeros(2, 3)))
+
+
+def test_evaluation_positions_are_a_seeded_subset_or_everything():
+    from vae_core.metrics import evaluation_positions
+
+    assert evaluation_positions(5, 10, seed=0).tolist() == [0, 1, 2, 3, 4]
+    a, b = evaluation_positions(1000, 50, seed=0), evaluation_positions(1000, 50, seed=0)
+    assert torch.equal(a, b) and len(set(a.tolist())) == 50
+    assert a.max() > 500  # spread over the split, not its first images
+    assert not torch.equal(a, evaluation_positions(1000, 50, seed=1))

@@ -99,14 +99,19 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+def held_out_count(n: int, test_percent: int) -> int:
+    """ceil(n * test_percent / 100), in integers so that no float rounding can move it."""
+    return (n * test_percent + 99) // 100
+
+
 @cache
 def _test_positions(n: int, test_percent: int, seed: int) -> torch.Tensor:
     # A permutation defined by integer arithmetic alone (argsort of distinct hashes), so the split is the same on
     # every machine and every numpy/torch version, unlike a generator's stream.
     with np.errstate(over="ignore"):
-        keys = _mix64(np.arange(n, dtype=np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15))
-    n_test = (n * test_percent + 99) // 100  # ceil without float rounding
-    test = np.sort(np.argsort(keys, kind="stable")[:n_test])
+        # SplitMix64's stream: the i-th output for this seed
+        keys = _mix64(np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    test = np.sort(np.argsort(keys, kind="stable")[: held_out_count(n, test_percent)])
     return torch.from_numpy(test.astype(np.int64))
 
 

@@ -7,7 +7,6 @@ import torch
 
 from vae_core.data.base import InMemoryDataset, split_positions
 
-NUM_IMAGES = 1797
 TEST_PERCENT = 20  # 360 test images
 SPLIT_SEED = 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import tempfile
@@ -47,7 +48,7 @@ def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: st
                 raise DataError(f"SHA-256 is {digest.hexdigest()}, expected {sha256}")
             os.replace(tmp_name, dest)
             return dest
-        except (OSError, ValueError, DataError) as exc:  # URLError and HTTPError are OSErrors
+        except (OSError, ValueError, http.client.HTTPException, DataError) as exc:  # URLError, HTTPError: OSErrors
             log.warning("download of %s failed: %s", url, exc)
             failures.append(f"{url}: {exc}")
         finally:

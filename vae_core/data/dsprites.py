@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from vae_core.data.base import Batch, ImageDataset, split_positions
+from vae_core.data.base import Batch, ImageDataset, check_split, split_positions, held_out_count
 from vae_core.errors import DataError
 
 FACTOR_NAMES: tuple[str, ...] = ("shape", "scale", "orientation", "posX", "posY")
@@ -46,9 +46,9 @@ def _as_factors(factors: torch.Tensor) -> torch.Tensor:
     if factors.dim() != 2 or factors.shape[1] != 5:
         raise DataError(f"dsprites factors must have shape (B, 5), got {tuple(factors.shape)}")
     factors = factors.to(torch.int64)
-    sizes = torch.tensor(FACTOR_SIZES, device=factors.device)
-    if factors.numel() and (bool((factors < 0).any()) or bool((factors >= sizes).any())):
-        bad = factors[((factors < 0) | (factors >= sizes)).any(dim=1)][0].tolist()
+    bad_rows = ((factors < 0) | (factors >= torch.tensor(FACTOR_SIZES, device=factors.device))).any(dim=1)
+    if bool(bad_rows.any()):
+        bad = factors[bad_rows][0].tolist()
         raise DataError(f"dsprites factors {bad} are out of range; each must be in 0..size-1 for sizes {FACTOR_SIZES}")
     return factors
 
@@ -56,13 +56,13 @@ def _as_factors(factors: torch.Tensor) -> torch.Tensor:
 def factors_to_index(factors: torch.Tensor) -> torch.Tensor:
     """(B, 5) int64 factor indices -> (B,) int64 global index."""
     factors = _as_factors(factors)
-    return factors @ torch.tensor(FACTOR_STRIDES, device=factors.device)
+    return (factors * torch.tensor(FACTOR_STRIDES, device=factors.device)).sum(dim=1)  # no int64 matmul on GPUs
 
 
 def index_to_factors(index: torch.Tensor) -> torch.Tensor:
     """(B,) int64 global index -> (B, 5) int64 factor indices."""
     index = torch.as_tensor(index).to(torch.int64)
-    if index.numel() and (bool((index < 0).any()) or bool((index >= NUM_IMAGES).any())):
+    if index.numel() and not (0 <= int(index.min()) and int(index.max()) < NUM_IMAGES):
         raise DataError(f"dsprites index out of range 0..{NUM_IMAGES - 1}: got min {int(index.min())}, max {int(index.max())}")
     strides = torch.tensor(FACTOR_STRIDES, device=index.device)
     sizes = torch.tensor(FACTOR_SIZES, device=index.device)
@@ -125,7 +125,7 @@ _INSIDE_TESTS = (_inside_square, _inside_ellipse, _inside_heart)
 
 
 def render(factors: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
-    """(B, 5) int64 factor indices -> (B, 1, 64, 64) float32 images with pixels exactly 0 or 1."""
+    """(B, 5) int64 factor indices -> (B, 1, 64, 64) float32 images with pixels exactly 0 or 1, made on `device`."""
     factors = _as_factors(factors).to(device)
     images = torch.empty(factors.shape[0], 1, IMAGE_SIZE, IMAGE_SIZE, device=factors.device)
     for shape, inside in enumerate(_INSIDE_TESTS):  # each image gets only its own shape's test
@@ -140,14 +140,14 @@ class DSpritesDataset(ImageDataset):
 
     def __init__(self, split: str = "train") -> None:
         self.name = "dsprites"
-        self.split = split
+        self.split = check_split(split)
         self.image_shape = (1, IMAGE_SIZE, IMAGE_SIZE)
         self.class_names = SHAPE_NAMES
         self.factor_names = FACTOR_NAMES
         self.factor_sizes = FACTOR_SIZES
         self.is_binary = True
         self._global_index: torch.Tensor | None = None  # computed on first use
-        n_test = (NUM_IMAGES * TEST_PERCENT + 99) // 100
+        n_test = held_out_count(NUM_IMAGES, TEST_PERCENT)
         self._len = {"train": NUM_IMAGES - n_test, "test": n_test, "all": NUM_IMAGES}[split]
 
     def __len__(self) -> int:

@@ -53,7 +53,7 @@ def _decode(source: str | os.PathLike | BinaryIO, image_size: int, channels: int
                 img.draft("L" if channels == 1 else "RGB", (image_size, image_size))  # JPEG: decode at 1/2..1/8
                 img = _to_mode(ImageOps.exif_transpose(img), channels)
                 img = ImageOps.fit(img, (image_size, image_size), Image.Resampling.BICUBIC)
-                pixels = np.asarray(img, dtype=np.uint8)
+                pixels = np.array(img, dtype=np.uint8)  # a writable copy, detached from PIL
     except FileNotFoundError:
         raise DataError(f"{what} does not exist") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -147,7 +147,7 @@ def locate_files(name: str, gz_names: list[str], root: str | os.PathLike | None 
 
 def _missing_message(name: str, gz_names: list[str], root, reason: str) -> str:
     looked = ", ".join(str(d) for d in candidate_dirs(name, root))
-    ways = ["pass root=/folder/with/the/files", "set VAE_DATA_DIR=/folder (files directly in it or in a subfolder " f"{name}/)"]
+    ways = ["pass root=/folder/with/the/files", f"set VAE_DATA_DIR=/folder (the files in it or in its subfolder {name}/)"]
     if name == "fashion_mnist":
         ways.append("install Debian's dataset-fashion-mnist package (apt install dataset-fashion-mnist)")
     ways.append(f"place the files in {cache_dir(name)}")

@@ -17,9 +17,16 @@ def active_units(means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) 
     return int((variance > threshold).sum()), variance.float()
 
 
-def _batches(n: int, batch_size: int):
-    for start in range(0, n, batch_size):
-        yield torch.arange(start, min(start + batch_size, n))
+def evaluation_positions(n_available: int, n: int, seed: int) -> torch.Tensor:
+    """`n` positions of a split, a seeded random subset when the split is larger (splits may be ordered by
+    class or factor, so their first images are no fair sample); all positions, in order, otherwise."""
+    if n >= n_available:
+        return torch.arange(n_available)
+    return torch.randperm(n_available, generator=torch.Generator().manual_seed(seed))[:n]
+
+
+def _batches(positions: torch.Tensor, batch_size: int):
+    yield from positions.split(batch_size)
 
 
 @torch.no_grad()
@@ -33,16 +40,17 @@ def evaluate_likelihood(
     batch_size: int = 256,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """ELBO terms on the first `n_images` of `dataset` and the IWAE bound with `iwae_k` samples on the first
-    `iwae_images`, all in nats per image; the first images are used so that every model sees the same ones."""
+    """ELBO terms on `n_images` of `dataset` and the IWAE bound with `iwae_k` samples on the first `iwae_images`
+    of those, in nats per image. The images are a subset fixed by `seed`, so models compared at one seed see the same."""
     model.eval()
     device = model.device
     conditional = bool(getattr(model, "conditional", False))
-    n = min(n_images, len(dataset))
+    positions = evaluation_positions(len(dataset), n_images, seed)
+    n = len(positions)
     n_iwae = min(iwae_images, n)
     torch.manual_seed(seed)
     recon_sum, kl_dim_sum, means = 0.0, None, []
-    for idx in _batches(n, batch_size):
+    for idx in _batches(positions, batch_size):
         batch = dataset.get(idx, device=device)
         y = batch.labels if conditional else None
         recon, kl_per_dim = model.elbo_parts(batch.images, y)
@@ -56,7 +64,7 @@ def evaluate_likelihood(
 
     iwae_sum = 0.0
     chunk = max(1, 2048 // iwae_k)  # images per pass, so that one pass decodes about 2048 latents
-    for idx in _batches(n_iwae, chunk):
+    for idx in _batches(positions[:n_iwae], chunk):
         batch = dataset.get(idx, device=device)
         y = batch.labels if conditional else None
         log_w = model.log_importance_weights(batch.images, iwae_k, y).double()  # (K, B)
