@@ -21,7 +21,7 @@ from safetensors.torch import save as safetensors_save
 from .config import ModelConfig, config_to_dict
 from .device import select_device
 from .errors import CheckpointError, VaeError
-from .fileio import atomic_write_bytes, atomic_write_json
+from .fileio import atomic_write_bytes, default_mode
 from .registry import build_model, config_from_json_dict
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def save_checkpoint(directory: str | os.PathLike, model: torch.nn.Module, traini
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
+        os.chmod(tmp, default_mode(directory=True))
         os.rename(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

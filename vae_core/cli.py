@@ -121,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .config import TrainConfig, apply_overrides
     from .data import dataset_info
     from .registry import get_entry, make_config
-    from .train import Trainer
+    from .train import Trainer, check_out_dir
 
     model_flags = _explicit(args, MODEL_FLAGS)
     train_flags = _explicit(args, TRAIN_FLAGS)
@@ -130,6 +130,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError("--resume continues a run and --force replaces it; pass only one")
         from .checkpoint import read_config, read_training
 
+        ignored = [flag for flag, value in (("--set", args.set), ("--image-size", args.image_size), ("--channels", args.channels)) if value]
+        if ignored:
+            raise ConfigError(f"{ignored[0]} cannot change a resumed run; it keeps the settings in {args.out}/config.json")
         stored = read_config(args.out)
         given = {**{MODEL_FLAGS[k]: v for k, v in model_flags.items()}, "model_type": args.model, "dataset": args.dataset}
         stored_train = read_training(args.out).get("train_config", {})
@@ -168,6 +171,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             train_config = dataclasses.replace(
                 train_config, steps=_steps_from_epochs(args.epochs, config, train_config.batch_size)
             )
+        check_out_dir(Path(args.out), force=args.force)  # before loading any data
         trainer = Trainer(config, train_config, args.out, progress=not args.quiet, force=args.force)
         print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, {trainer.device}) -> {args.out}")
     result = trainer.run()

@@ -71,24 +71,23 @@ def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDatase
     return dataset
 
 
-def prepare_out_dir(out_dir: Path, *, force: bool) -> None:
-    """Refuse to start a fresh run over another run or over unrelated files, unless forced."""
+def check_out_dir(out_dir: Path, *, force: bool) -> list[Path]:
+    """Refuse to start a fresh run over another run or over unrelated files, unless forced; return the run
+    files that starting will delete (only with force)."""
     if not out_dir.exists():
-        return
+        return []
     if not out_dir.is_dir():
         raise TrainingError(f"--out {out_dir} is a file, not a folder; choose a folder path")
-    ours = [name for name in RUN_FILES if (out_dir / name).exists()]
+    ours = [out_dir / name for name in RUN_FILES if (out_dir / name).exists()]
     others = [p.name for p in out_dir.iterdir() if p.name not in RUN_FILES]
     if ours and not force:
         raise TrainingError(
-            f"{out_dir} already holds a run ({', '.join(ours)}); pass --resume to continue it, "
+            f"{out_dir} already holds a run ({', '.join(p.name for p in ours)}); pass --resume to continue it, "
             "--force to replace it, or choose another --out"
         )
     if others and not ours and not force:
         raise TrainingError(f"{out_dir} is not empty and holds no run ({others[0]}, ...); choose a new or empty folder")
-    for name in ours:
-        path = out_dir / name
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return ours
 
 
 class Trainer:
@@ -224,7 +223,8 @@ class Trainer:
         """Train until train_config.steps; `on_step(step)` is called after every optimizer step."""
         cfg = self.train_config
         if self._resume_state is None:
-            prepare_out_dir(self.out_dir, force=self.force)
+            for path in check_out_dir(self.out_dir, force=self.force):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
             self.save({}, 0.0)
         else:
             torch.set_rng_state(self._resume_state["torch_rng"])

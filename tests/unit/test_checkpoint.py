@@ -76,3 +76,14 @@ def test_saving_over_a_folder_replaces_files_atomically(saved):
     save_checkpoint(saved, model, {"steps_done": 2})
     assert weights_step(saved) == 2
     assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors", "training.json"]
+
+
+def test_written_files_get_ordinary_permissions(saved):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o777 & ~mask
+    for name in ("config.json", "model.safetensors"):
+        assert stat.S_IMODE((saved / name).stat().st_mode) == 0o666 & ~mask

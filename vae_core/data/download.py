@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_core.errors import DataError
+from vae_core.fileio import default_mode
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: st
                     out.write(chunk)
             if digest.hexdigest() != sha256.lower():
                 raise DataError(f"SHA-256 is {digest.hexdigest()}, expected {sha256}")
+            os.chmod(tmp_name, default_mode())  # mkstemp's 0600 would hide the cache from other users
             os.replace(tmp_name, dest)
             return dest
         except (OSError, ValueError, http.client.HTTPException, DataError) as exc:  # URLError, HTTPError: OSErrors

@@ -25,10 +25,6 @@ def evaluation_positions(n_available: int, n: int, seed: int) -> torch.Tensor:
     return torch.randperm(n_available, generator=torch.Generator().manual_seed(seed))[:n]
 
 
-def _batches(positions: torch.Tensor, batch_size: int):
-    yield from positions.split(batch_size)
-
-
 @torch.no_grad()
 def evaluate_likelihood(
     model: torch.nn.Module,
@@ -46,11 +42,20 @@ def evaluate_likelihood(
     device = model.device
     conditional = bool(getattr(model, "conditional", False))
     positions = evaluation_positions(len(dataset), n_images, seed)
+    n_iwae = min(iwae_images, len(positions))
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)  # the posterior samples, without disturbing the caller's random stream
+        return _evaluate(model, dataset, positions, iwae_k, n_iwae, batch_size, conditional) | {"seed": seed}
+
+
+def _evaluate(
+    model: torch.nn.Module, dataset: ImageDataset, positions: torch.Tensor, iwae_k: int, n_iwae: int,
+    batch_size: int, conditional: bool,
+) -> dict[str, Any]:
+    device = model.device
     n = len(positions)
-    n_iwae = min(iwae_images, n)
-    torch.manual_seed(seed)
     recon_sum, kl_dim_sum, means = 0.0, None, []
-    for idx in _batches(positions, batch_size):
+    for idx in positions.split(batch_size):
         batch = dataset.get(idx, device=device)
         y = batch.labels if conditional else None
         recon, kl_per_dim = model.elbo_parts(batch.images, y)
@@ -64,7 +69,7 @@ def evaluate_likelihood(
 
     iwae_sum = 0.0
     chunk = max(1, 2048 // iwae_k)  # images per pass, so that one pass decodes about 2048 latents
-    for idx in _batches(positions[:n_iwae], chunk):
+    for idx in positions[:n_iwae].split(chunk):
         batch = dataset.get(idx, device=device)
         y = batch.labels if conditional else None
         log_w = model.log_importance_weights(batch.images, iwae_k, y).double()  # (K, B)
@@ -80,5 +85,4 @@ def evaluate_likelihood(
         "latent_variance": [round(v, 5) for v in variances.tolist()],
         "n_images": n,
         "recon": recon,
-        "seed": seed,
     }

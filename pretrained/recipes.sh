@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# How every model in this folder was made: each one trained and measured by the project's own CLI.
+# Run from the repository root: bash pretrained/recipes.sh [NAME]   (no NAME: all of them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+recipe() {
+    local name="$1"; shift
+    if [ -n "${ONLY:-}" ] && [ "$ONLY" != "$name" ]; then return; fi
+    vae-explorer train "$@" --out "pretrained/$name" --force --quiet
+    rm -f "pretrained/$name/resume.pt"          # optimizer state never ships
+    vae-explorer eval "pretrained/$name" --json > /dev/null
+}
+ONLY="${1:-}"
+
+# 8x8 digits, an MLP VAE that trains in seconds: the app's first model and the test fixture.
+recipe digits_vae --model vae --dataset digits --latent-dim 8 --set 'hidden_dims=[256]' \
+    --steps 3000 --batch-size 64 --lr 1e-3 --seed 0 --device cpu

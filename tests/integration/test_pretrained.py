@@ -1,0 +1,26 @@
+"""Every model shipped in pretrained/ loads, decodes, and ships without optimizer state."""
+from pathlib import Path
+
+import pytest
+import torch
+
+import vae_core
+from vae_core.checkpoint import METRICS_FILE, RESUME_FILE, TRAINING_FILE
+
+PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
+FOLDERS = sorted(p for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
+
+
+def test_there_is_a_pretrained_model():
+    assert FOLDERS, "pretrained/ must ship at least one model"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_pretrained_model_loads_and_samples(folder):
+    model = vae_core.load(folder, device="cpu")
+    with torch.no_grad():
+        images = model.sample(4, generator=torch.Generator().manual_seed(0))
+    assert images.shape == (4, *model.config.image_shape)
+    assert torch.isfinite(images).all() and images.std() > 0.01  # not a blank or constant picture
+    assert not (folder / RESUME_FILE).exists()
+    assert (folder / TRAINING_FILE).is_file() and (folder / METRICS_FILE).is_file()
