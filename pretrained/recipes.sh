@@ -16,3 +16,11 @@ ONLY="${1:-}"
 # 8x8 digits, an MLP VAE that trains in seconds: the app's first model and the test fixture.
 recipe digits_vae --model vae --dataset digits --latent-dim 8 --set 'hidden_dims=[256]' \
     --steps 3000 --batch-size 64 --lr 1e-3 --seed 0 --device cpu
+
+# The same network at beta = 4: a smoother, blurrier latent space, for the Compare view.
+recipe digits_beta4 --model beta_vae --dataset digits --beta 4 --latent-dim 8 --set 'hidden_dims=[256]' \
+    --steps 3000 --batch-size 64 --lr 1e-3 --seed 0 --device cpu
+
+# Two latents: the latent space is the map itself.
+recipe digits_vae_2d --model vae --dataset digits --latent-dim 2 --set 'hidden_dims=[256]' \
+    --steps 3000 --batch-size 64 --lr 1e-3 --seed 0 --device cpu

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_pictures(sub)
+    p = sub.add_parser("app", help="start the explorer web app")
+    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0 for a class network)")
+    p.add_argument("--runs", default="runs", help="folder of your own runs to list beside the pretrained models")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     sub.add_parser("models", help="list the model types")
     sub.add_parser("datasets", help="list the datasets")
     return parser
@@ -264,6 +269,29 @@ def cmd_recon(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    import importlib.util
+    import os
+    import subprocess
+
+    spec = importlib.util.find_spec("explorer")
+    if spec is None or spec.origin is None:
+        raise ConfigError("the explorer package is not installed; run `python -m pip install -e .` in the repository")
+    app = Path(spec.origin).parent / "app.py"
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
+    env = dict(os.environ, VAE_EXPLORER_RUNS=str(Path(args.runs).resolve()), VAE_EXPLORER_DEVICE=args.device)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(args.port), "--server.address", args.host, "--server.headless", "true",
+    ]
+    # run beside the repository's .streamlit/config.toml (theme, upload limit, XSRF protection)
+    try:
+        return subprocess.call(command, env=env, cwd=app.parent.parent)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .registry import get_entry, model_names
 
@@ -285,6 +313,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "sample": cmd_sample,
     "recon": cmd_recon,
+    "app": cmd_app,
     "models": cmd_models,
     "datasets": cmd_datasets,
 }

@@ -1,4 +1,8 @@
-"""Image tensors <-> pictures: grids and PNG bytes (PIL only; no torchvision)."""
+"""Image tensors <-> pictures: uint8 arrays, grids, PNG and animated GIF bytes (PIL only; no torchvision).
+
+Pictures are uint8 arrays (B, H, W, C) with C = 1 or 3. Small images are enlarged by whole-pixel blocks
+(nearest neighbour), so an 8x8 digit stays crisp instead of blurring.
+"""
 from __future__ import annotations
 
 import io
@@ -11,6 +15,8 @@ from PIL import Image
 
 from .fileio import atomic_write_bytes
 
+DISPLAY_PIXELS = 256  # scale=0 enlarges an image to about this many pixels across
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(B, C, H, W) floats in [0, 1] -> (B, H, W, C) uint8."""
@@ -18,11 +24,15 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return array.transpose(0, 2, 3, 1)
 
 
-def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2, pad_value: int = 255) -> np.ndarray:
-    """Tile (B, C, H, W) images into one (rows*H', cols*W', C) uint8 array, row by row."""
-    pixels = to_uint8(images)
+def auto_scale(height: int, scale: int = 0) -> int:
+    """`scale` itself when positive, else the whole factor that brings `height` near DISPLAY_PIXELS."""
+    return scale if scale > 0 else max(1, DISPLAY_PIXELS // max(height, 1))
+
+
+def tile(pixels: np.ndarray, ncol: int | None = None, padding: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tile (B, H, W, C) uint8 images into one (rows*H', cols*W', C) array, row by row."""
     b, h, w, c = pixels.shape
-    ncol = ncol or max(1, math.ceil(math.sqrt(b)))
+    ncol = max(1, min(ncol or math.ceil(math.sqrt(b)), b))
     nrow = math.ceil(b / ncol)
     grid = np.full((nrow * (h + padding) + padding, ncol * (w + padding) + padding, c), pad_value, np.uint8)
     for i in range(b):
@@ -32,18 +42,37 @@ def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2, p
     return grid
 
 
-def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
-    """PNG of an (H, W, C) uint8 array, each pixel drawn as a scale x scale block (crisp, no blur)."""
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    image = Image.fromarray(array)
+def to_pil(image: np.ndarray, scale: int = 1) -> Image.Image:
+    """(H, W, C) uint8 -> PIL image, each pixel drawn as a scale x scale block."""
+    picture = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
     if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    return picture
+
+
+def png_bytes(image: np.ndarray, scale: int = 0) -> bytes:
+    """PNG of one (H, W, C) uint8 image; scale 0 enlarges it to about DISPLAY_PIXELS across."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    to_pil(image, auto_scale(image.shape[0], scale)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def grid_png(images: np.ndarray, ncol: int | None = None, scale: int = 0) -> bytes:
+    """PNG of (B, H, W, C) uint8 images tiled `ncol` to a row; scale 0 enlarges each image to about 256 px."""
+    return png_bytes(tile(images, ncol, padding=max(1, images.shape[1] // 16)), auto_scale(images.shape[1], scale))
+
+
+def gif_bytes(images: np.ndarray, fps: int = 8, scale: int = 0, bounce: bool = True) -> bytes:
+    """Animated GIF of (N, H, W, C) uint8 frames, looping; `bounce` plays them forward then back."""
+    factor = auto_scale(images.shape[1], scale)
+    frames = [to_pil(image, factor) for image in images]
+    if bounce and len(frames) > 2:
+        frames += frames[-2:0:-1]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
     return buffer.getvalue()
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, ncol: int | None = None, scale: int = 1) -> None:
-    """Write a grid of images as a PNG file, atomically."""
-    atomic_write_bytes(path, png_bytes(make_grid(images, ncol), scale))
+    """Write a grid of (B, C, H, W) float images as a PNG file, atomically."""
+    atomic_write_bytes(path, png_bytes(tile(to_uint8(images), ncol), scale))

@@ -37,6 +37,10 @@ class ImageDataset:
         """The images (and labels, factors) at positions `idx` (int64, (B,)) of this split."""
         raise NotImplementedError
 
+    def all_labels(self) -> torch.Tensor | None:
+        """(N,) int64 label of every image in this split, without decoding any image; None if unlabelled."""
+        return None
+
     def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
         """(B, F) int64 factor indices -> (B, F) float32 factor values."""
         raise DataError(f"dataset {self.name!r} has no ground-truth factors; only dsprites has them")
@@ -71,6 +75,9 @@ class InMemoryDataset(ImageDataset):
 
     def __len__(self) -> int:
         return self.images.shape[0]
+
+    def all_labels(self) -> torch.Tensor | None:
+        return self.labels
 
     def get(self, idx: torch.Tensor, device: torch.device | str | None = None) -> Batch:
         idx = torch.as_tensor(idx, dtype=torch.int64, device="cpu")

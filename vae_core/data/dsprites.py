@@ -166,5 +166,9 @@ class DSpritesDataset(ImageDataset):
         factors = index_to_factors(index).to(device)  # (B, 5)
         return Batch(render(factors), factors[:, 0].clone(), factors)
 
+    def all_labels(self) -> torch.Tensor:
+        index = torch.arange(NUM_IMAGES) if self.split == "all" else self.global_index
+        return index // FACTOR_STRIDES[0]  # the shape factor varies slowest
+
     def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
         return factor_values(factors)

@@ -1,0 +1,529 @@
+"""LatentService: everything a front end needs from the models, as numpy arrays and image bytes.
+
+The explorer (or a notebook, or another front end) never touches torch or checkpoint files: it asks this service.
+Models are named by id, "<root>/<folder>" (e.g. "pretrained/digits_vae"), and only folders directly inside the
+configured roots can be named, so an id from a URL cannot reach anywhere else on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config
+from .data import ImageDataset, load_image_file
+from .device import select_device
+from .errors import DataError, UnknownNameError, VaeError, unknown_name
+from .fileio import atomic_write_bytes
+from .images import gif_bytes, grid_png, png_bytes, to_uint8
+from .metrics import evaluation_positions
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes",
+    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS",
+]
+
+PROJECTION_METHODS = ("pca", "umap", "tsne")
+STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
+PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
+MAX_BATCH = 512
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the picker shows about a model folder, read from config.json alone (no weights loaded)."""
+
+    id: str
+    root: str
+    name: str
+    path: Path
+    model_type: str = ""
+    dataset: str = ""
+    beta: float | None = None
+    latent_dim: int = 0
+    image_shape: tuple[int, int, int] = (0, 0, 0)
+    error: str | None = None  # why the folder cannot be used, if it cannot
+
+    @property
+    def label(self) -> str:
+        if self.error:
+            return f"{self.id} (broken)"
+        beta = "" if self.beta is None else f", β={self.beta:g}"
+        return f"{self.id} · {self.model_type} on {self.dataset}{beta}, {self.latent_dim} latents"
+
+
+@dataclass(frozen=True)
+class LatentStats:
+    """Per latent dimension, measured on test images: KL to the prior, and the aggregate posterior's mean and std."""
+
+    kl_per_dim: np.ndarray  # (D,)
+    order: np.ndarray  # (D,) dimensions by KL, largest first
+    active: np.ndarray  # (D,) bool: the posterior mean varies across images (Burda et al.'s 0.01 criterion)
+    mean: np.ndarray  # (D,)
+    std: np.ndarray  # (D,)
+    prior_std: np.ndarray  # (D,) ones: the N(0, I) prior
+    n_images: int = 0
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A 2-D map of test-image codes (and optionally of prior samples, fitted together)."""
+
+    coords: np.ndarray  # (n, 2)
+    indices: np.ndarray  # (n,) test-split positions
+    labels: np.ndarray | None  # (n,)
+    factors: np.ndarray | None  # (n, F)
+    latents: np.ndarray  # (n, D) posterior means
+    prior_coords: np.ndarray  # (m, 2)
+    method: str
+    seconds: float  # time the computation took (when it was made, for a cached one)
+    from_cache: bool = False
+
+
+def interpolate_linear(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, D) points on the straight line from a to b, ends included."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return ((1 - t) * a[None] + t * b[None]).astype(np.float32)
+
+
+def interpolate_slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, D) points along the great circle from a to b (White 2016), ends included; the norm changes
+    smoothly, so the path stays where a Gaussian prior has its mass instead of cutting through the middle."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-8 or nb < 1e-8:
+        return interpolate_linear(a, b, steps)
+    omega = math.acos(float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0)))
+    if abs(math.sin(omega)) < 1e-6:  # (anti)parallel: the great circle is not defined
+        return interpolate_linear(a, b, steps)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    points = (np.sin((1 - t) * omega) * a[None] + np.sin(t * omega) * b[None]) / math.sin(omega)
+    return points.astype(np.float32)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vae-explorer"
+
+
+class _Loaded:
+    """A model in memory, with what was measured about it."""
+
+    def __init__(self, model: torch.nn.Module, path: Path):
+        self.model = model
+        self.path = path
+        self.lock = threading.Lock()
+        self._dataset: ImageDataset | None = None
+        self._stats: LatentStats | None = None
+        self._hash: str | None = None
+
+    @property
+    def dataset(self) -> ImageDataset:
+        if self._dataset is None:
+            from .train import dataset_for_config
+
+            self._dataset = dataset_for_config(self.model.config, "test")
+        return self._dataset
+
+    @property
+    def weights_hash(self) -> str:
+        if self._hash is None:
+            self._hash = hashlib.sha256((self.path / WEIGHTS_FILE).read_bytes()).hexdigest()[:20]
+        return self._hash
+
+
+class LatentService:
+    """Load models by id and answer the explorer's questions about them."""
+
+    def __init__(self, roots: dict[str, str | os.PathLike], *, cache_dir: str | os.PathLike | None = None, device: str = "auto"):
+        self.roots = {name: Path(path).expanduser().resolve() for name, path in roots.items()}
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.device = select_device(device)
+        self._loaded: dict[str, _Loaded] = {}
+        self._failed: dict[str, str] = {}  # id -> why loading failed
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> "LatentService":
+        """Roots from $VAE_EXPLORER_PRETRAINED (default: the repository's pretrained/) and $VAE_EXPLORER_RUNS (runs/)."""
+        return cls(
+            {
+                "pretrained": os.environ.get("VAE_EXPLORER_PRETRAINED") or REPO_ROOT / "pretrained",
+                "runs": os.environ.get("VAE_EXPLORER_RUNS") or "runs",
+            },
+            device=os.environ.get("VAE_EXPLORER_DEVICE", "auto"),
+        )
+
+    # --- finding models -----------------------------------------------------------------------------------
+    def list_models(self) -> list[ModelInfo]:
+        """Every folder with a config.json directly inside a root; broken ones carry `.error`."""
+        found = []
+        for root, base in self.roots.items():
+            if not base.is_dir():
+                continue
+            for path in sorted(p for p in base.iterdir() if (p / CONFIG_FILE).is_file() and not p.name.startswith(".")):
+                found.append(self._describe(root, path))
+        return found
+
+    def _describe(self, root: str, path: Path) -> ModelInfo:
+        model_id = f"{root}/{path.name}"
+        try:
+            config = read_config(path)
+            if not (path / WEIGHTS_FILE).is_file():
+                raise VaeError(f"{path / WEIGHTS_FILE} is missing")
+        except VaeError as exc:
+            return ModelInfo(model_id, root, path.name, path, error=str(exc))
+        return ModelInfo(
+            model_id, root, path.name, path,
+            model_type=config.model_type, dataset=config.dataset, beta=getattr(config, "beta", None),
+            latent_dim=config.latent_dim, image_shape=tuple(config.image_shape),
+            error=self._failed.get(model_id),
+        )
+
+    def info(self, model_id: str) -> ModelInfo:
+        """The model `model_id` names; UnknownNameError for anything that is not a model folder inside a root."""
+        root, _, name = str(model_id).partition("/")
+        base = self.roots.get(root)
+        valid = [m.id for m in self.list_models()]
+        if base is None or not name or "/" in name or "\\" in name or name.startswith(".") or name in ("..", "."):
+            raise unknown_name("model", str(model_id), valid or ["(none: train one with `vae-explorer train`)"])
+        path = base / name
+        if path.resolve().parent != base or not (path / CONFIG_FILE).is_file():
+            raise unknown_name("model", str(model_id), valid or ["(none: train one with `vae-explorer train`)"])
+        return self._describe(root, path)
+
+    def _get(self, model_id: str) -> _Loaded:
+        loaded = self._loaded.get(model_id)
+        if loaded is not None:
+            return loaded
+        info = self.info(model_id)
+        with self._lock:
+            if model_id not in self._loaded:
+                try:
+                    model = load(info.path, device=self.device)
+                except VaeError as exc:
+                    self._failed[model_id] = str(exc)
+                    raise
+                self._failed.pop(model_id, None)
+                self._loaded[model_id] = _Loaded(model, info.path)
+        return self._loaded[model_id]
+
+    def _model(self, model_id: str) -> torch.nn.Module:
+        return self._get(model_id).model
+
+    # --- stored records ------------------------------------------------------------------------------------
+    def _read_json(self, model_id: str, name: str) -> dict[str, Any]:
+        path = self.info(model_id).path / name
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("%s is not valid JSON; ignoring it", path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def metrics(self, model_id: str) -> dict[str, Any]:
+        """What `vae-explorer eval --json` measured ({} when nothing was)."""
+        return self._read_json(model_id, METRICS_FILE)
+
+    def training(self, model_id: str) -> dict[str, Any]:
+        return self._read_json(model_id, TRAINING_FILE)
+
+    # --- data ----------------------------------------------------------------------------------------------
+    def dataset_summary(self, model_id: str) -> dict[str, Any]:
+        """The model's test split: its size, class names and ground-truth factors."""
+        dataset = self._get(model_id).dataset
+        return {
+            "name": dataset.name,
+            "split": dataset.split,
+            "size": len(dataset),
+            "class_names": list(dataset.class_names) if dataset.class_names else None,
+            "factor_names": list(dataset.factor_names) if dataset.factor_names else None,
+            "factor_sizes": list(dataset.factor_sizes) if dataset.factor_sizes else None,
+        }
+
+    def _indices(self, dataset: ImageDataset, indices) -> torch.Tensor:
+        idx = torch.as_tensor(np.asarray(indices, dtype=np.int64).reshape(-1))
+        if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= len(dataset)):
+            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+            raise DataError(f"image index {bad} is outside the test split (0..{len(dataset) - 1})")
+        return idx
+
+    def dataset_images(self, model_id: str, indices) -> np.ndarray:
+        """Test images at `indices` as uint8 (B, H, W, C)."""
+        dataset = self._get(model_id).dataset
+        return to_uint8(dataset.get(self._indices(dataset, indices)).images)
+
+    def dataset_labels(self, model_id: str, indices) -> np.ndarray | None:
+        dataset = self._get(model_id).dataset
+        labels = dataset.all_labels()
+        return None if labels is None else labels[self._indices(dataset, indices)].numpy()
+
+    def index_of_class(self, model_id: str, class_index: int, nth: int = 0) -> int:
+        """The position of the nth test image of class `class_index`."""
+        dataset = self._get(model_id).dataset
+        labels = dataset.all_labels()
+        if labels is None:
+            raise DataError(f"dataset {dataset.name!r} has no classes; choose an image by its index")
+        positions = torch.nonzero(labels == int(class_index)).squeeze(1)
+        if len(positions) == 0:
+            raise DataError(f"the test split has no image of class {class_index}")
+        return int(positions[int(nth) % len(positions)])
+
+    # --- codes and pictures --------------------------------------------------------------------------------
+    def _as_images(self, model: torch.nn.Module, pixels: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device)  # (B, H, W, C) uint8
+        return x.permute(0, 3, 1, 2).float().div_(255)
+
+    @torch.inference_mode()
+    def encode_indices(self, model_id: str, indices) -> np.ndarray:
+        """Posterior means (B, D) of the test images at `indices`."""
+        loaded = self._get(model_id)
+        idx = self._indices(loaded.dataset, indices)
+        batch = loaded.dataset.get(idx, device=self.device)
+        return self._encode(loaded.model, batch.images)
+
+    def _encode(self, model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
+        return model.encode(images).mean.float().cpu().numpy()
+
+    def prepare_upload(self, model_id: str, data: bytes) -> np.ndarray:
+        """An uploaded file as the model's kind of image, uint8 (H, W, C); DataError says why it cannot be."""
+        c, size, _ = self.info(model_id).image_shape
+        if not data:
+            raise DataError("the uploaded file is empty (0 bytes); choose an image file")
+        image = load_image_file(bytes(data), image_size=size, channels=c)  # (C, H, W) in [0, 1]
+        return to_uint8(image[None])[0]
+
+    @torch.inference_mode()
+    def encode_image(self, model_id: str, image: np.ndarray) -> np.ndarray:
+        """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size."""
+        model = self._model(model_id)
+        expected = tuple(self.info(model_id).image_shape)
+        got = (image.shape[2], image.shape[0], image.shape[1]) if image.ndim == 3 else tuple(image.shape)
+        if got != expected:
+            raise DataError(f"image of shape {got} (C, H, W) does not fit the model's {expected}; use prepare_upload")
+        return self._encode(model, self._as_images(model, image[None]))[0]
+
+    def _latents(self, model_id: str, z) -> torch.Tensor:
+        info = self.info(model_id)
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != info.latent_dim:
+            raise DataError(f"a latent vector of {info.id} has {info.latent_dim} numbers, got shape {z.shape}")
+        if not np.isfinite(z).all():
+            raise DataError("the latent vector holds NaN or infinity")
+        return torch.from_numpy(z).to(self.device)
+
+    @torch.inference_mode()
+    def decode(self, model_id: str, z) -> np.ndarray:
+        """Images (B, H, W, C) uint8 for latents (B, D)."""
+        model = self._model(model_id)
+        z = self._latents(model_id, z)
+        return np.concatenate([to_uint8(model.decode(part)) for part in z.split(MAX_BATCH)])
+
+    def decode_png(self, model_id: str, z, scale: int = 0) -> bytes:
+        """One decoded image as PNG bytes, enlarged (scale 0: to about 256 px): the slider's fast path."""
+        return png_bytes(self.decode(model_id, z)[0], scale)
+
+    def latent_stats(self, model_id: str) -> LatentStats:
+        """KL to the prior and spread of each latent over up to 2,000 test images (measured once per model)."""
+        loaded = self._get(model_id)
+        if loaded._stats is None:
+            with loaded.lock:
+                if loaded._stats is None:
+                    loaded._stats = self._measure_stats(loaded)
+        return loaded._stats
+
+    @torch.inference_mode()
+    def _measure_stats(self, loaded: _Loaded) -> LatentStats:
+        model = loaded.model
+        d = model.config.latent_dim
+        try:
+            dataset = loaded.dataset
+        except VaeError as exc:  # no data here: fall back to the prior, every dimension shown
+            log.warning("latent statistics without data (%s)", exc)
+            ones = np.ones(d, np.float32)
+            return LatentStats(np.zeros(d, np.float32), np.arange(d), np.ones(d, bool), np.zeros(d, np.float32), ones, ones, 0)
+        positions = evaluation_positions(len(dataset), STATS_IMAGES, seed=0)
+        means, variances, kls = [], [], []
+        for idx in positions.split(MAX_BATCH):
+            posterior = model.encode(dataset.get(idx, device=self.device).images)
+            means.append(posterior.mean.double().cpu())
+            variances.append(posterior.logvar.double().exp().cpu())
+            kls.append(posterior.kl_per_dim().double().cpu())
+        mean, var, kl = torch.cat(means), torch.cat(variances), torch.cat(kls)
+        spread = mean.var(0, unbiased=True) if len(mean) > 1 else torch.zeros(d, dtype=torch.float64)
+        kl_per_dim = kl.mean(0).numpy().astype(np.float32)
+        return LatentStats(
+            kl_per_dim=kl_per_dim,
+            order=np.argsort(-kl_per_dim, kind="stable"),
+            active=(spread > 0.01).numpy(),
+            mean=mean.mean(0).numpy().astype(np.float32),
+            std=(spread + var.mean(0)).sqrt().numpy().astype(np.float32),  # total variance of the aggregate posterior
+            prior_std=np.ones(d, np.float32),
+            n_images=len(mean),
+        )
+
+    def traverse(self, model_id: str, z, dims: list[int], values) -> np.ndarray:
+        """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of `values` in turn."""
+        base = self._latents(model_id, z)[0].cpu().numpy()
+        values = np.asarray(values, dtype=np.float32)
+        d = base.shape[0]
+        if any(not 0 <= int(k) < d for k in dims):
+            raise DataError(f"traversal dimensions {list(dims)} must lie in 0..{d - 1}")
+        grid = np.repeat(base[None, None], len(dims), 0).repeat(len(values), 1)  # (R, N, D)
+        for r, k in enumerate(dims):
+            grid[r, :, int(k)] = values
+        if not len(dims) or not len(values):
+            c, h, w = self.info(model_id).image_shape
+            return np.zeros((len(dims), len(values), h, w, c), np.uint8)
+        images = self.decode(model_id, grid.reshape(-1, d))
+        return images.reshape(len(dims), len(values), *images.shape[1:])
+
+    def interpolate(self, model_id: str, z_a, z_b, steps: int, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+        """`steps` latents from z_a to z_b (ends included) and their images."""
+        if method not in ("linear", "slerp"):
+            raise unknown_name("interpolation", method, ["linear", "slerp"])
+        if not 2 <= int(steps) <= 256:
+            raise DataError(f"an interpolation needs 2 to 256 steps, got {steps}")
+        a = self._latents(model_id, z_a)[0].cpu().numpy()
+        b = self._latents(model_id, z_b)[0].cpu().numpy()
+        path = (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
+        return path, self.decode(model_id, path)
+
+    @torch.inference_mode()
+    def sample(self, model_id: str, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+        """n images decoded from z ~ N(0, temperature^2 I), reproducible by seed."""
+        if not 1 <= int(n) <= 1024:
+            raise DataError(f"ask for 1 to 1024 samples, got {n}")
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise DataError(f"temperature must be a number >= 0, got {temperature}")
+        d = self.info(model_id).latent_dim
+        z = torch.randn(int(n), d, generator=torch.Generator().manual_seed(int(seed))) * float(temperature)
+        return self.decode(model_id, z.numpy())
+
+    # --- maps ------------------------------------------------------------------------------------------------
+    def project(
+        self,
+        model_id: str,
+        n: int,
+        method: str = "pca",
+        seed: int = 0,
+        prior_samples: int = 0,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> Projection:
+        """A 2-D map of the codes of `n` test images (a subset fixed by `seed`), by PCA, UMAP or t-SNE.
+
+        Cached on disk by the weights' content hash: first in the model folder's projections/ (shipped with
+        pretrained models), then in the user's cache folder, where new ones are written."""
+        if method not in PROJECTION_METHODS:
+            raise unknown_name("projection", method, PROJECTION_METHODS)
+        loaded = self._get(model_id)
+        dataset = loaded.dataset
+        n = int(min(max(int(n), 2), len(dataset)))
+        prior_samples = int(max(prior_samples, 0))
+        report = progress or (lambda fraction, text: None)
+        key = f"{loaded.weights_hash}-{method}-n{n}-s{seed}-p{prior_samples}-v{PROJECTION_FORMAT}.npz"
+        for folder in (loaded.path / "projections", self.cache_dir / "projections"):
+            if (folder / key).is_file():
+                try:
+                    projection = _read_projection(folder / key, method)
+                    report(1.0, "loaded from the cache")
+                    return projection
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("ignoring the unreadable projection cache %s (%s)", folder / key, exc)
+        start = time.perf_counter()
+        latents, labels, factors, positions = self._encode_subset(loaded, n, seed, report)
+        points = latents
+        if prior_samples:
+            prior = np.random.default_rng(seed).standard_normal((prior_samples, latents.shape[1])).astype(np.float32)
+            points = np.concatenate([latents, prior])
+        report(0.5, f"fitting {method.upper()} on {len(points):,} points")
+        coords = _fit_2d(points, method, seed).astype(np.float32)
+        projection = Projection(
+            coords=coords[:n], indices=positions, labels=labels, factors=factors, latents=latents,
+            prior_coords=coords[n:], method=method, seconds=time.perf_counter() - start,
+        )
+        _write_projection(self.cache_dir / "projections" / key, projection)
+        report(1.0, f"done in {projection.seconds:.1f} s")
+        return projection
+
+    @torch.inference_mode()
+    def _encode_subset(self, loaded: _Loaded, n: int, seed: int, report):
+        dataset = loaded.dataset
+        positions = evaluation_positions(len(dataset), n, seed)
+        latents, labels, factors = [], [], []
+        for i, idx in enumerate(positions.split(MAX_BATCH)):
+            batch = dataset.get(idx, device=self.device)
+            latents.append(self._encode(loaded.model, batch.images))
+            if batch.labels is not None:
+                labels.append(batch.labels.cpu().numpy())
+            if batch.factors is not None:
+                factors.append(batch.factors.cpu().numpy())
+            report(0.5 * (i + 1) * MAX_BATCH / max(n, 1), f"encoding {min((i + 1) * MAX_BATCH, n):,} of {n:,} images")
+        return (
+            np.concatenate(latents),
+            np.concatenate(labels) if labels else None,
+            np.concatenate(factors) if factors else None,
+            positions.numpy(),
+        )
+
+
+def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:
+    """(n, D) -> (n, 2). umap is imported here, when a UMAP map is first asked for (numba compiles for seconds)."""
+    if points.shape[1] == 1:
+        return np.concatenate([points, np.zeros_like(points)], axis=1)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=seed).fit_transform(points)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30.0, max(2.0, (len(points) - 1) / 3)))
+        return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(points)
+    import umap  # noqa: PLC0415
+
+    neighbours = int(min(15, max(2, len(points) - 1)))
+    return umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=0.1, random_state=seed).fit_transform(points)
+
+
+def _write_projection(path: Path, projection: Projection) -> None:
+    buffer = io.BytesIO()
+    arrays = {
+        "coords": projection.coords, "indices": projection.indices, "latents": projection.latents,
+        "prior_coords": projection.prior_coords, "seconds": np.float64(projection.seconds),
+    }
+    if projection.labels is not None:
+        arrays["labels"] = projection.labels
+    if projection.factors is not None:
+        arrays["factors"] = projection.factors
+    np.savez_compressed(buffer, **arrays)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:  # a read-only cache costs speed, not the answer
+        log.warning("could not cache the projection in %s (%s)", path, exc)
+
+
+def _read_projection(path: Path, method: str) -> Projection:
+    with np.load(path, allow_pickle=False) as data:
+        return Projection(
+            coords=data["coords"], indices=data["indices"], latents=data["latents"],
+            labels=data["labels"] if "labels" in data else None,
+            factors=data["factors"] if "factors" in data else None,
+            prior_coords=data["prior_coords"], method=method, seconds=float(data["seconds"]), from_cache=True,
+        )
