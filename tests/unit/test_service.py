@@ -1,0 +1,181 @@
+"""LatentService: what the explorer relies on, and bad input that must not crash it."""
+import io
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from vae_core.errors import CheckpointError, DataError, UnknownNameError
+from vae_core.service import LatentService, interpolate_linear, interpolate_slerp
+
+MODEL = "pretrained/digits_vae"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    return LatentService({"pretrained": ROOT / "pretrained"}, cache_dir=tmp_path_factory.mktemp("cache"), device="cpu")
+
+
+def test_slerp_follows_the_great_circle():
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])
+    path = interpolate_slerp(a, b, 5)
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    # a second computation: a quarter turn in the (x, y) plane, radius blended as slerp's weights give it
+    angles = np.linspace(0, np.pi / 2, 5)
+    expected = np.stack([np.cos(angles) * 1.0, np.sin(angles) * 2.0, np.zeros(5)], axis=1)
+    np.testing.assert_allclose(path, expected, atol=1e-6)
+
+
+def test_linear_and_degenerate_slerp():
+    a, b = np.array([1.0, 1.0]), np.array([3.0, -1.0])
+    np.testing.assert_allclose(interpolate_linear(a, b, 3)[1], [2.0, 0.0])
+    np.testing.assert_allclose(interpolate_slerp(a, 2 * a, 3), interpolate_linear(a, 2 * a, 3), atol=1e-6)
+    np.testing.assert_allclose(interpolate_slerp(np.zeros(2), b, 3), interpolate_linear(np.zeros(2), b, 3))
+
+
+def test_lists_the_shipped_models(service):
+    ids = [m.id for m in service.list_models()]
+    assert MODEL in ids and all(m.error is None for m in service.list_models())
+    info = service.info(MODEL)
+    assert (info.dataset, info.latent_dim, info.image_shape, info.beta) == ("digits", 8, (1, 8, 8), 1.0)
+    assert "digits" in info.label and "8 latents" in info.label
+
+
+@pytest.mark.parametrize(
+    "model_id", ["pretrained/../../etc", "pretrained/", "elsewhere/digits_vae", "pretrained/nope", "pretrained/.hidden",
+                 "/etc/passwd", "pretrained/digits_vae/../digits_vae"]
+)
+def test_ids_outside_the_model_folders_are_unknown(service, model_id):
+    with pytest.raises(UnknownNameError, match="is unknown; choose one of"):
+        service.info(model_id)
+
+
+def test_a_broken_folder_is_listed_as_broken_and_the_others_work(tmp_path):
+    for name in ("good", "bad_config", "bad_weights"):
+        shutil.copytree(ROOT / "pretrained" / "digits_vae", tmp_path / name)
+    (tmp_path / "bad_config" / "config.json").write_text("{")
+    (tmp_path / "bad_weights" / "model.safetensors").write_bytes(b"\x00" * 10)
+    service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
+    listed = {m.name: m for m in service.list_models()}
+    assert listed["bad_config"].error and "not valid JSON" in listed["bad_config"].error
+    with pytest.raises(CheckpointError, match="corrupt"):
+        service.decode("runs/bad_weights", np.zeros(8))
+    assert "corrupt" in service.info("runs/bad_weights").error  # remembered once it failed to load
+    assert service.info("runs/good").error is None
+    assert service.decode("runs/good", np.zeros(8)).shape == (1, 8, 8, 1)
+
+
+def test_decode_png_changes_with_the_latent(service):
+    a = service.decode_png(MODEL, np.zeros(8))
+    b = service.decode_png(MODEL, np.full(8, 2.0))
+    assert a.startswith(b"\x89PNG") and a != b
+    assert Image.open(io.BytesIO(a)).size == (256, 256)  # 8x8 enlarged by whole pixels
+
+
+@pytest.mark.parametrize("z, match", [(np.zeros(3), "has 8 numbers"), (np.full(8, np.nan), "NaN")])
+def test_bad_latents_are_refused(service, z, match):
+    with pytest.raises(DataError, match=match):
+        service.decode(MODEL, z)
+
+
+def test_latent_stats_order_dimensions_by_kl(service):
+    stats = service.latent_stats(MODEL)
+    kl = stats.kl_per_dim[stats.order]
+    assert (np.diff(kl) <= 0).all() and stats.n_images == 360
+    assert stats.active.dtype == bool and stats.active[stats.order[0]] and (stats.std > 0).all()
+
+
+def test_traverse_varies_one_dimension_per_row(service):
+    stats = service.latent_stats(MODEL)
+    top = int(stats.order[0])
+    grid = service.traverse(MODEL, np.zeros(8), [top], np.linspace(-3, 3, 5))
+    assert grid.shape == (1, 5, 8, 8, 1)
+    assert not np.array_equal(grid[0, 0], grid[0, -1])
+    np.testing.assert_array_equal(grid[0, 2], service.decode(MODEL, np.zeros(8))[0])  # the middle value is 0
+
+
+def test_interpolation_has_the_ends_and_n_images(service):
+    z = service.encode_indices(MODEL, [0, 1])
+    latents, images = service.interpolate(MODEL, z[0], z[1], 6, "slerp")
+    assert latents.shape == (6, 8) and images.shape == (6, 8, 8, 1)
+    np.testing.assert_allclose(latents[0], z[0], atol=1e-5)
+    np.testing.assert_allclose(latents[-1], z[1], atol=1e-5)
+    with pytest.raises(UnknownNameError):
+        service.interpolate(MODEL, z[0], z[1], 6, "cubic")
+
+
+def test_samples_are_reproducible_by_seed(service):
+    a, b, c = (service.sample(MODEL, 4, 1.0, seed) for seed in (1, 1, 2))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_dataset_access(service):
+    summary = service.dataset_summary(MODEL)
+    assert summary["size"] == 360 and summary["class_names"][3] == "3"
+    index = service.index_of_class(MODEL, 7, nth=2)
+    assert service.dataset_labels(MODEL, [index])[0] == 7
+    assert service.dataset_images(MODEL, [0, index]).shape == (2, 8, 8, 1)
+    with pytest.raises(DataError, match="outside the test split"):
+        service.dataset_images(MODEL, [360])
+
+
+def test_projection_has_one_point_per_image_and_is_cached(service):
+    first = service.project(MODEL, 200, "pca", seed=0, prior_samples=30)
+    assert first.coords.shape == (200, 2) and first.prior_coords.shape == (30, 2)
+    assert first.labels.shape == (200,) and first.latents.shape == (200, 8) and not first.from_cache
+    second = service.project(MODEL, 200, "pca", seed=0, prior_samples=30)
+    assert second.from_cache
+    np.testing.assert_array_equal(first.coords, second.coords)
+    np.testing.assert_array_equal(first.indices, second.indices)
+    assert not service.project(MODEL, 150, "pca").from_cache  # another n is another map
+
+
+def test_the_service_does_not_import_umap_until_asked():
+    code = "import sys, vae_core.service; print('umap' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def _png(mode, size=(20, 30), **save):
+    buffer = io.BytesIO()
+    Image.new(mode, size, **({"color": 1} if mode in ("P", "I;16", "1") else {})).save(buffer, format=save.pop("format", "PNG"), **save)
+    return buffer.getvalue()
+
+
+def _animated_gif():
+    frames = [Image.new("P", (12, 12), color=i) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [_png("RGBA"), _png("P"), _png("I;16"), _png("CMYK", format="JPEG"), _png("L", (300, 50)), _animated_gif()],
+    ids=["rgba", "palette", "16-bit", "cmyk", "wide", "animated-gif"],
+)
+def test_uploads_are_converted_to_the_models_images(service, data):
+    image = service.prepare_upload(MODEL, data)
+    assert image.shape == (8, 8, 1) and image.dtype == np.uint8
+    assert service.encode_image(MODEL, image).shape == (8,)
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [(b"", "empty"), (b"this is text, not a picture", "not an image"), (_png("RGB")[:40], "not an image|truncated")],
+    ids=["zero-bytes", "text", "truncated"],
+)
+def test_bad_uploads_say_what_is_wrong(service, data, match):
+    with pytest.raises(DataError, match=match):
+        service.prepare_upload(MODEL, data)
+
+
+def test_a_huge_upload_is_refused(service, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # stands in for a 20000 x 20000 picture
+    with pytest.raises(DataError, match="too large to open safely"):
+        service.prepare_upload(MODEL, _png("L", (400, 400)))
