@@ -77,3 +77,13 @@ def test_in_memory_get_converts_only_the_batch_exactly():
     assert dataset.images.dtype == torch.uint8  # the store stays uint8
     with pytest.raises(DataError, match="uint8"):
         InMemoryDataset("toy", "all", images.float())
+
+
+@pytest.mark.parametrize("name", ["digits", "dsprites"])
+def test_all_labels_match_the_labels_of_get(name):
+
+    dataset = load_dataset(name, "test")
+    labels = dataset.all_labels()
+    assert labels.shape == (len(dataset),)
+    idx = torch.tensor([0, 5, len(dataset) // 2, len(dataset) - 1])
+    assert torch.equal(labels[idx], dataset.get(idx).labels)
