@@ -198,12 +198,13 @@ class LatentService:
         """The model `model_id` names; UnknownNameError for anything that is not a model folder inside a root."""
         root, _, name = str(model_id).partition("/")
         base = self.roots.get(root)
-        valid = [m.id for m in self.list_models()]
-        if base is None or not name or "/" in name or "\\" in name or name.startswith(".") or name in ("..", "."):
-            raise unknown_name("model", str(model_id), valid or ["(none: train one with `vae-explorer train`)"])
-        path = base / name
-        if path.resolve().parent != base or not (path / CONFIG_FILE).is_file():
-            raise unknown_name("model", str(model_id), valid or ["(none: train one with `vae-explorer train`)"])
+        path = None if base is None else base / name
+        if (
+            path is None or not name or "/" in name or "\\" in name or name.startswith(".")
+            or path.resolve().parent != base or not (path / CONFIG_FILE).is_file()
+        ):
+            valid = [m.id for m in self.list_models()] or ["(none yet: train one with `vae-explorer train`)"]
+            raise unknown_name("model", str(model_id), valid)
         return self._describe(root, path)
 
     def _get(self, model_id: str) -> _Loaded:
@@ -301,7 +302,7 @@ class LatentService:
 
     def prepare_upload(self, model_id: str, data: bytes) -> np.ndarray:
         """An uploaded file as the model's kind of image, uint8 (H, W, C); DataError says why it cannot be."""
-        c, size, _ = self.info(model_id).image_shape
+        c, size, _ = self._model(model_id).config.image_shape
         if not data:
             raise DataError("the uploaded file is empty (0 bytes); choose an image file")
         image = load_image_file(bytes(data), image_size=size, channels=c)  # (C, H, W) in [0, 1]
@@ -311,19 +312,19 @@ class LatentService:
     def encode_image(self, model_id: str, image: np.ndarray) -> np.ndarray:
         """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size."""
         model = self._model(model_id)
-        expected = tuple(self.info(model_id).image_shape)
+        expected = tuple(model.config.image_shape)
         got = (image.shape[2], image.shape[0], image.shape[1]) if image.ndim == 3 else tuple(image.shape)
         if got != expected:
             raise DataError(f"image of shape {got} (C, H, W) does not fit the model's {expected}; use prepare_upload")
         return self._encode(model, self._as_images(model, image[None]))[0]
 
     def _latents(self, model_id: str, z) -> torch.Tensor:
-        info = self.info(model_id)
+        d = self._model(model_id).config.latent_dim
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
-        if z.ndim != 2 or z.shape[1] != info.latent_dim:
-            raise DataError(f"a latent vector of {info.id} has {info.latent_dim} numbers, got shape {z.shape}")
+        if z.ndim != 2 or z.shape[1] != d:
+            raise DataError(f"a latent vector of {model_id} has {d} numbers, got shape {z.shape}")
         if not np.isfinite(z).all():
             raise DataError("the latent vector holds NaN or infinity")
         return torch.from_numpy(z).to(self.device)
@@ -389,7 +390,7 @@ class LatentService:
         for r, k in enumerate(dims):
             grid[r, :, int(k)] = values
         if not len(dims) or not len(values):
-            c, h, w = self.info(model_id).image_shape
+            c, h, w = self._model(model_id).config.image_shape
             return np.zeros((len(dims), len(values), h, w, c), np.uint8)
         images = self.decode(model_id, grid.reshape(-1, d))
         return images.reshape(len(dims), len(values), *images.shape[1:])
@@ -412,7 +413,7 @@ class LatentService:
             raise DataError(f"ask for 1 to 1024 samples, got {n}")
         if not (math.isfinite(temperature) and temperature >= 0):
             raise DataError(f"temperature must be a number >= 0, got {temperature}")
-        d = self.info(model_id).latent_dim
+        d = self._model(model_id).config.latent_dim
         z = torch.randn(int(n), d, generator=torch.Generator().manual_seed(int(seed))) * float(temperature)
         return self.decode(model_id, z.numpy())
 
