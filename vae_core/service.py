@@ -380,20 +380,25 @@ class LatentService:
         )
 
     def traverse(self, model_id: str, z, dims: list[int], values) -> np.ndarray:
-        """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of `values` in turn."""
+        """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of its values in turn.
+        `values` is (N,) for every row alike, or (len(dims), N) for a range per row."""
         base = self._latents(model_id, z)[0].cpu().numpy()
-        values = np.asarray(values, dtype=np.float32)
         d = base.shape[0]
+        values = np.asarray(values, dtype=np.float32)
+        values = np.broadcast_to(values, (len(dims), values.shape[-1])) if values.ndim == 1 else values
+        if values.shape[0] != len(dims) or not np.isfinite(values).all():
+            raise DataError(f"traversal values must be finite, one row per dimension; got shape {values.shape}")
         if any(not 0 <= int(k) < d for k in dims):
             raise DataError(f"traversal dimensions {list(dims)} must lie in 0..{d - 1}")
-        grid = np.repeat(base[None, None], len(dims), 0).repeat(len(values), 1)  # (R, N, D)
-        for r, k in enumerate(dims):
-            grid[r, :, int(k)] = values
-        if not len(dims) or not len(values):
+        n = values.shape[1]
+        if not len(dims) or not n:
             c, h, w = self._model(model_id).config.image_shape
-            return np.zeros((len(dims), len(values), h, w, c), np.uint8)
+            return np.zeros((len(dims), n, h, w, c), np.uint8)
+        grid = np.repeat(base[None, None], len(dims), 0).repeat(n, 1)  # (R, N, D)
+        for r, k in enumerate(dims):
+            grid[r, :, int(k)] = values[r]
         images = self.decode(model_id, grid.reshape(-1, d))
-        return images.reshape(len(dims), len(values), *images.shape[1:])
+        return images.reshape(len(dims), n, *images.shape[1:])
 
     def interpolate(self, model_id: str, z_a, z_b, steps: int, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
         """`steps` latents from z_a to z_b (ends included) and their images."""

@@ -179,3 +179,15 @@ def test_a_huge_upload_is_refused(service, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # stands in for a 20000 x 20000 picture
     with pytest.raises(DataError, match="too large to open safely"):
         service.prepare_upload(MODEL, _png("L", (400, 400)))
+
+
+def test_traverse_takes_a_range_per_row(service):
+    dims = [0, 1]
+    ranges = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0]])
+    grid = service.traverse(MODEL, np.zeros(8), dims, ranges)
+    for r, d in enumerate(dims):
+        z = np.zeros((3, 8))
+        z[:, d] = ranges[r]
+        np.testing.assert_array_equal(grid[r], service.decode(MODEL, z))
+    with pytest.raises(DataError, match="one row per dimension"):
+        service.traverse(MODEL, np.zeros(8), dims, np.zeros((3, 3)))

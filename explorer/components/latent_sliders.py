@@ -1,0 +1,47 @@
+"""One slider per latent dimension, most informative (largest KL) first; inactive dimensions are marked."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_core.service import LatentStats, ModelInfo
+
+SPREADS = {"prior": "Prior ±3σ", "posterior": "Data ±3σ"}  # slider ranges: of N(0, 1), or of real images' codes
+INACTIVE_HELP = "Inactive: this dimension's code hardly changes from image to image, so the decoder learnt to ignore it."
+
+
+def bounds(stats: LatentStats, spread: str) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per dimension: 3 standard deviations of the prior N(0, 1), or of the aggregate posterior."""
+    centre, std = (stats.mean, stats.std) if spread == "posterior" else (np.zeros_like(stats.prior_std), stats.prior_std)
+    low = np.floor((centre - 3 * std) * 100) / 100
+    high = np.ceil((centre + 3 * std) * 100) / 100
+    return low, np.maximum(high, low + 0.02)
+
+
+def reseed(key: str) -> None:
+    """Make the next `show` start its sliders from the code it is given (after a reset, a new image, a link)."""
+    st.session_state[f"{key}.gen"] = st.session_state.get(f"{key}.gen", 0) + 1
+
+
+def label(stats: LatentStats, dim: int) -> str:
+    text = f"z{dim} · KL {float(stats.kl_per_dim[dim]):.2f}"
+    return text if bool(stats.active[dim]) else f"{text} · inactive"
+
+
+def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: str) -> np.ndarray:
+    """Draw the sliders, starting from `z` after a `reseed`; returns the (D,) code they are set to."""
+    generation = st.session_state.get(f"{key}.gen", 0)
+    low, high = bounds(stats, spread)
+    code = np.asarray(z, dtype=np.float64).copy()
+    columns = st.columns(2 if model.latent_dim > 6 else 1)  # read down the first column, then the second
+    per_column = -(-model.latent_dim // len(columns))
+    for rank, dim in enumerate(int(d) for d in stats.order):
+        widget = f"{key}.{model.id}.{spread}.{generation}.z{dim}"
+        if widget not in st.session_state:  # a new generation: start from the given code, inside the range
+            st.session_state[widget] = float(round(min(max(code[dim], low[dim]), high[dim]), 2))
+        with columns[rank // per_column]:
+            code[dim] = st.slider(
+                label(stats, dim), float(low[dim]), float(high[dim]), step=0.01, key=widget,
+                help=None if stats.active[dim] else INACTIVE_HELP,
+            )
+    return code.astype(np.float32)

@@ -1,0 +1,43 @@
+"""The sidebar model picker: every model folder, broken ones flagged; its choice is the session's current model."""
+from __future__ import annotations
+
+import textwrap
+
+import streamlit as st
+
+from explorer import state
+from vae_core.service import ModelInfo
+
+
+def _label(model: ModelInfo | None) -> str:
+    if model is None:
+        return "?"
+    if model.error:
+        return textwrap.shorten(f"⚠ broken: {model.id} — {model.error}", 90, placeholder="…")
+    return model.label
+
+
+def show(key: str = state.MODEL_KEY) -> ModelInfo | None:
+    """Draw the picker in the sidebar (a link's `model` is applied first); returns the chosen model or None.
+
+    `key` is the session's model key, which every page reads through `state.require_model()`."""
+    state.bind_model()
+    found = state.models()
+    by_id = {m.id: m for m in found}
+    with st.sidebar:
+        if not found:
+            st.info(state.TRAIN_HINT)
+            return None
+        chosen = st.selectbox(
+            "Model", list(by_id), key=key, format_func=lambda model_id: _label(by_id.get(model_id)),
+            help="Shipped models (pretrained/) and your training runs (runs/). A model marked ⚠ cannot be loaded.",
+            persist_state="session",
+        )
+        model = by_id.get(chosen)
+        if model is not None and model.error:
+            st.error(model.error)
+        elif model is not None:
+            c, h, w = model.image_shape
+            beta = "" if model.beta is None else f" · β = {model.beta:g}"
+            st.caption(f"{model.model_type} on {model.dataset} ({w}×{h}×{c}) · {model.latent_dim} latents{beta}")
+        return model

@@ -1,0 +1,155 @@
+"""Compare β: the same images through models trained with different β, their top traversals, rate vs distortion."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import state
+from explorer.components import image_grid
+from vae_core.service import ModelInfo
+
+PAGE = "compare"
+MAX_MODELS = 4
+TOP_DIMS = 3
+HEADLINE = {"elbo": "ELBO", "iwae": "IWAE", "recon": "recon", "kl": "KL", "active_units": "active units"}
+BOOKKEEPING = {"seed", "n_images", "iwae_images", "iwae_k", "format_version", "steps"}
+
+
+def comparable(model: ModelInfo) -> list[ModelInfo]:
+    """Usable models of the same data and image size as `model` (it first): their pictures can share a grid."""
+    same = [m for m in state.healthy(state.models()) if m.dataset == model.dataset and m.image_shape == model.image_shape]
+    return sorted(same, key=lambda m: m.id != model.id)
+
+
+def parse_models(text: str, model: ModelInfo) -> list[str]:
+    ids = [part for part in text.split(",") if part]
+    valid = {m.id for m in comparable(model)}
+    unknown = [i for i in ids if i not in valid]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} is not a usable model of the same data as {model.id}")
+    if not 1 <= len(ids) <= MAX_MODELS:
+        raise ValueError(f"choose 1 to {MAX_MODELS} models, got {len(ids)}")
+    return ids
+
+
+PARAMS = {
+    "models": state.Param(lambda model: [m.id for m in comparable(model)][:MAX_MODELS], parse_models, ",".join),
+    "k": state.integer(10, 2, 16),
+}
+
+
+def test_indices(model: ModelInfo, k: int) -> list[int]:
+    """One test image per class in turn (digits 0, 1, 2, ...), or evenly spaced ones when there are no classes."""
+    summary = state.dataset_summary(model.id)
+    svc = state.service()
+    if summary["class_names"]:
+        classes = len(summary["class_names"])
+        return [svc.index_of_class(model.id, j % classes, j // classes) for j in range(k)]
+    return np.linspace(0, summary["size"] - 1, k).round().astype(int).tolist()
+
+
+def numbers(model: ModelInfo) -> dict[str, float | None]:
+    """A model's measured numbers: the headline likelihood ones, then any other numeric metric present."""
+    measured = state.metrics(model.id)
+    likelihood = measured.get("likelihood", {})
+    row: dict[str, float | None] = {"model": model.id, "β": model.beta, "latents": model.latent_dim}
+    row.update({title: likelihood.get(name) for name, title in HEADLINE.items()})
+    for section, values in measured.items():
+        if not isinstance(values, dict):
+            continue
+        for name, value in values.items():
+            if (section == "likelihood" and name in HEADLINE) or name in BOOKKEEPING:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                row[name if section == "likelihood" else f"{section}.{name}"] = value
+    return row
+
+
+def _padded(values: np.ndarray) -> list[float]:
+    """An axis range with room around the points for their labels."""
+    low, high = float(values.min()), float(values.max())
+    pad = 0.15 * (high - low) or 0.5
+    return [low - pad, high + pad]
+
+
+def rate_distortion(chosen: list[ModelInfo]) -> None:
+    measured = [m for m in chosen if {"kl", "recon"} <= set(state.metrics(m.id).get("likelihood", {}))]
+    missing = [m for m in chosen if m not in measured]
+    if measured:
+        lik = [state.metrics(m.id)["likelihood"] for m in measured]
+        names = [m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in measured]
+        rate, distortion = np.array([v["kl"] for v in lik]), np.array([v["recon"] for v in lik])
+        fig = go.Figure(go.Scatter(
+            x=rate, y=distortion, mode="markers+text", text=names, textposition="top center", cliponaxis=False,
+            marker=dict(size=12), hovertemplate="%{text}<br>KL %{x:.2f}<br>recon %{y:.2f}<extra></extra>",
+        ))
+        fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10),
+                          xaxis=dict(title="rate: KL to the prior (nats per image)", range=_padded(rate)),
+                          yaxis=dict(title="distortion: reconstruction loss (nats)", range=_padded(distortion)))
+        st.plotly_chart(fig, key="compare.rd", config={"toImageButtonOptions": {"format": "png", "filename": "rate_distortion", "scale": 2}})
+        st.caption(
+            "Each point is one model, measured on the test split. Rate is how many nats the code carries about the "
+            "image (the KL term); distortion is what the decoder then gets wrong. A larger β charges more for rate, "
+            "so its model sits further left and higher: a cheaper, more regular code and blurrier pictures."
+        )
+    for m in missing:
+        st.caption(f"{m.id}: not measured: run `vae-explorer eval {os.path.relpath(m.path)} --json`")
+
+
+def main() -> None:
+    model = state.require_model()
+    state.bind(PAGE, PARAMS, model)
+    st.title("Compare β")
+    st.caption(
+        "The loss is reconstruction + β × KL. β = 1 is the plain VAE; a larger β pays more for every nat the code "
+        "carries, which pushes latents toward the prior and toward one factor each (disentanglement), at the price "
+        "of detail. Same images, several models: see the trade-off."
+    )
+    options = {m.id: m for m in comparable(model)}
+    picked = st.multiselect("Models (same data)", list(options), key=state.key(PAGE, "models"), max_selections=MAX_MODELS,
+                            format_func=lambda i: options[i].label, persist_state="session")
+    k = st.slider("Test images", 2, 16, key=state.key(PAGE, "k"), persist_state="session")
+    state.publish(PAGE, PARAMS, model)
+    if len(picked) < 2:
+        st.info("Choose at least two models to compare" + ("." if len(options) > 1 else
+                "; train another on the same data, e.g. `vae-explorer train --model beta_vae --beta 4 ...`."))
+        if not picked:
+            return
+    chosen = [options[i] for i in picked]
+    svc = state.service()
+
+    st.subheader("Reconstructions")
+    indices = test_indices(model, k)
+    rows = [svc.dataset_images(model.id, indices)]
+    rows += [svc.decode(m.id, svc.encode_indices(m.id, indices)) for m in chosen]
+    image_grid.show("compare.recon", np.concatenate(rows), ncol=k, file_name="reconstructions.png", pixels=48)
+    st.caption("Rows, top to bottom: the test images, then their reconstructions by " +
+               ", ".join(m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in chosen) + ".")
+
+    st.subheader(f"Top {TOP_DIMS} latents of each model")
+    values = np.linspace(-3, 3, 7)
+    columns = st.columns(len(chosen))
+    for column, m in zip(columns, chosen):
+        stats = state.latent_stats(m.id)
+        dims = [int(d) for d in stats.order[:TOP_DIMS]]
+        centre = svc.encode_indices(m.id, indices[:1])[0]
+        grid = svc.traverse(m.id, centre, dims, values)
+        with column:
+            st.markdown(f"**{m.name}**")
+            image_grid.show(f"compare.traverse.{m.id}", grid.reshape(-1, *grid.shape[2:]), ncol=len(values),
+                            file_name=f"{m.name}_top_traversals.png", pixels=40)
+            st.caption(", ".join(f"z{d} (KL {float(stats.kl_per_dim[d]):.2f})" for d in dims))
+    st.caption("Each row sweeps one latent from −3 to +3 around the code of the first test image. Compare how many "
+               "things change in one row: fewer means a more disentangled latent.")
+
+    st.subheader("Rate and distortion")
+    rate_distortion(chosen)
+    st.dataframe(pd.DataFrame([numbers(m) for m in chosen]), hide_index=True)
+
+
+with state.shown_errors():
+    main()

@@ -1,0 +1,65 @@
+"""Interpolate: walk in latent space from one image's code to another's, and watch the decoded pictures morph."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer import state
+from explorer.components import image_grid, image_picker
+from vae_core.service import gif_bytes
+
+PAGE = "interpolate"
+METHODS = {"linear": "Linear", "slerp": "Slerp (along the sphere)"}
+PARAMS = {
+    "a": state.integer(0, 0, state.last_index),
+    "b": state.integer(lambda model: min(1, state.last_index(model)), 0, state.last_index),
+    "steps": state.integer(8, 2, 32),
+    "method": state.choice("linear", tuple(METHODS)),
+}
+
+
+def main() -> None:
+    model = state.require_model()
+    state.bind(PAGE, PARAMS, model)
+    st.title("Interpolate")
+    st.caption(
+        "Encode two images, then decode evenly spaced codes on the way from one to the other. In a smooth latent "
+        "space every stop on the way is itself a plausible image, so one picture morphs into the other instead of "
+        "cross-fading through a double exposure (*interpolation*)."
+    )
+    ends = st.columns(2, gap="large")
+    with ends[0]:
+        a = image_picker.show(state.key(PAGE, "a"), "interpolate.a_from", model, label="Start (A)")
+    with ends[1]:
+        b = image_picker.show(state.key(PAGE, "b"), "interpolate.b_from", model, label="End (B)")
+    controls = st.columns(2)
+    steps = controls[0].slider("Steps", 2, 32, key=state.key(PAGE, "steps"), persist_state="session")
+    method = controls[1].segmented_control("Path", list(METHODS), key=state.key(PAGE, "method"),
+                                           format_func=METHODS.get, required=True, persist_state="session")
+    state.publish(PAGE, PARAMS, model)
+    if a is None or b is None:
+        st.info("Upload an image for each end set to Upload (uploads are not part of the page's link).")
+        return
+
+    latents, images = state.service().interpolate(model.id, a.code, b.code, steps, method)
+    strip = np.concatenate([a.image[None], images, b.image[None]])
+    captions = ["A"] + [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)] + ["B"]
+    image_grid.show("interpolate.strip", strip, ncol=len(strip), captions=captions,
+                    file_name=f"{model.name}_interpolation.png", pixels=64)
+    norms = np.linalg.norm(latents, axis=1)
+    st.caption(
+        f"The two inputs sit at the ends; between them, the decoded path. Length of the code ‖z‖: "
+        f"{norms[0]:.2f} at A, {norms[len(norms) // 2]:.2f} half-way, {norms[-1]:.2f} at B. A straight line cuts "
+        "through the middle of the space, where ‖z‖ is smaller than for typical codes (with many latents, the prior's "
+        "mass lies on a shell, not at the centre), so the pictures half-way can fade. Slerp follows an arc instead, "
+        "so ‖z‖ stays near the ends' values all the way."
+    )
+    gif = gif_bytes(images, fps=8, scale=image_grid.tile_scale(images, 160))
+    left, _ = st.columns([1, 3])
+    left.image(gif, caption="the path, played back and forth")
+    left.download_button("Download GIF", gif, file_name=f"{model.name}_interpolation.gif", mime="image/gif",
+                         key="interpolate.gif.download", on_click="ignore", icon=":material/download:")
+
+
+with state.shown_errors():
+    main()

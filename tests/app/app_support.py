@@ -1,0 +1,52 @@
+"""Helpers for the explorer's AppTest tests: open the app as from a link, read its pictures and charts."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "explorer" / "app.py"
+PRETRAINED = ROOT / "pretrained"
+SHIPPED = sorted(f"pretrained/{p.name}" for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
+DIGITS = "pretrained/digits_vae"
+SAME_DATA = [m for m in SHIPPED if m != DIGITS and json.loads((ROOT / m / "config.json").read_text()).get("dataset") == "digits"]
+PAGES = {
+    "explore": "views/explore.py", "interpolate": "views/interpolate.py", "map": "views/latent_map.py",
+    "compare": "views/compare.py", "sample": "views/sample.py",
+}
+
+
+def open_app(page: str = "explore", **query: str) -> AppTest:
+    """The app opened at `page`, as from a link whose query string is `query` (the first run lands on Explore)."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if page == "explore":
+        at.query_params.update(query)
+        return at.run()
+    at.run()
+    at.query_params = dict(query)
+    return at.switch_page(PAGES[page]).run()
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception page and no error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def image_by_caption(at: AppTest, caption: str):
+    return next(image for image in at.image if caption in image.captions)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def trace_array(value) -> np.ndarray:
+    """A Plotly trace array, plain or base64-packed ({"dtype", "bdata"})."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)

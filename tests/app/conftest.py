@@ -1,0 +1,38 @@
+"""AppTest fixtures: the app runs in-process against the shipped models, plus a runs/ root with a copy of digits_vae
+without metrics.json and a broken folder; projections are cached in a temporary folder."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import streamlit as st
+
+from app_support import PRETRAINED
+
+
+def _clear_caches() -> None:
+    st.cache_resource.clear()  # the service is created once per process: make it read the roots set here
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_roots(tmp_path_factory):
+    """Point the service at pretrained/ and a temporary runs/ root before the app first creates it."""
+    runs = tmp_path_factory.mktemp("runs")
+    shutil.copytree(PRETRAINED / "digits_vae", runs / "digits_unmeasured", ignore=shutil.ignore_patterns("metrics.json", "projections"))
+    (runs / "broken").mkdir()
+    (runs / "broken" / "config.json").write_text("{not json")
+    saved = {k: os.environ.get(k) for k in ("VAE_EXPLORER_RUNS", "VAE_EXPLORER_PRETRAINED", "XDG_CACHE_HOME", "VAE_EXPLORER_DEVICE")}
+    os.environ.update(VAE_EXPLORER_RUNS=str(runs), VAE_EXPLORER_PRETRAINED=str(PRETRAINED),
+                      XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu")
+    _clear_caches()
+    yield runs
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    _clear_caches()
+
+

@@ -1,0 +1,107 @@
+"""Explore latents: sliders redraw the picture, the code lives in the URL, buttons and start choices set it."""
+from __future__ import annotations
+
+import numpy as np
+
+from app_support import DIGITS, assert_clean, image_by_caption, open_app
+from explorer import state
+
+PICTURE = "decoded from the sliders' code"
+
+
+def latent_sliders(at):
+    return [s for s in at.slider if s.label.startswith("z")]
+
+
+def url_code(at) -> np.ndarray:
+    return np.array([float(v) for v in at.query_params["z"].split(",")])
+
+
+def test_one_slider_per_latent_ordered_by_kl_with_inactive_marked():
+    at = open_app(model=DIGITS)
+    stats = state.service().latent_stats(DIGITS)
+    labels = [s.label for s in latent_sliders(at)]
+    assert [label.split(" ")[0] for label in labels] == [f"z{d}" for d in stats.order]
+    inactive = [f"z{d}" for d in range(len(stats.active)) if not stats.active[d]]
+    assert inactive, "digits_vae has an inactive latent to show"
+    assert all(label.endswith("inactive") == (label.split(" ")[0] in inactive) for label in labels)
+
+
+def test_moving_a_slider_redraws_the_picture_and_updates_the_link():
+    at = open_app(model=DIGITS)
+    before, z_before = image_by_caption(at, PICTURE).value, url_code(at)
+    slider = latent_sliders(at)[0]  # the most informative latent
+    slider.set_value(2.5 if slider.value < 1 else -2.5).run()
+    assert_clean(at)
+    assert image_by_caption(at, PICTURE).value != before
+    dim = int(slider.label.split(" ")[0][1:])
+    changed = np.flatnonzero(~np.isclose(url_code(at), z_before, atol=1e-3))
+    assert changed.tolist() == [dim]
+
+
+def test_a_links_code_sets_the_sliders():
+    code = [1.25, 0, 0, 0, 0, 0, 0, -0.5]
+    at = open_app(model=DIGITS, z=",".join(map(str, code)))
+    assert_clean(at)
+    assert not at.warning
+    by_dim = {int(s.label.split(" ")[0][1:]): s.value for s in latent_sliders(at)}
+    assert [by_dim[d] for d in range(8)] == code
+    assert np.allclose(url_code(at), code)
+
+
+def test_zero_and_reset_buttons():
+    at = open_app(model=DIGITS)
+    start = url_code(at)
+    assert np.abs(start).max() > 0.01  # test image 0's code
+    next(b for b in at.button if b.label == "Zero").click().run()
+    assert all(s.value == 0 for s in latent_sliders(at))
+    assert np.allclose(url_code(at), 0)
+    next(b for b in at.button if b.label == "Reset").click().run()
+    assert np.allclose(url_code(at), start, atol=0.006)
+
+
+def test_random_button_changes_the_code():
+    at = open_app(model=DIGITS)
+    before = url_code(at)
+    next(b for b in at.button if b.label == "Random").click().run()
+    assert_clean(at)
+    assert not np.allclose(url_code(at), before)
+
+
+def test_choosing_a_class_starts_from_its_first_test_image():
+    at = open_app(model=DIGITS)
+    at.selectbox(key="explore.i.class").set_value("3").run()
+    assert_clean(at)
+    index = state.service().index_of_class(DIGITS, 3)
+    assert at.query_params["i"] == str(index)
+    expected = state.service().encode_indices(DIGITS, [index])[0]
+    assert np.allclose(url_code(at), expected, atol=0.006)
+
+
+def test_starting_from_zero():
+    at = open_app(model=DIGITS)
+    at.segmented_control(key="explore.from").set_value("zero").run()
+    assert_clean(at)
+    assert at.query_params["from"] == "zero"
+    assert np.allclose(url_code(at), 0)
+
+
+def test_posterior_range_changes_the_slider_bounds():
+    at = open_app(model=DIGITS)
+    assert {(s.min, s.max) for s in latent_sliders(at)} == {(-3.0, 3.0)}
+    at.segmented_control(key="explore.spread").set_value("posterior").run()
+    assert_clean(at)
+    assert {(s.min, s.max) for s in latent_sliders(at)} != {(-3.0, 3.0)}
+    assert at.query_params["spread"] == "posterior"
+
+
+def test_traversal_grid_follows_the_values_per_row():
+    at = open_app(model=DIGITS, cols="5")
+    assert at.slider(key="explore.cols").value == 5
+    picture = image_by_caption(at, PICTURE).value
+    before = {url for image in at.image for url in image.value}
+    at.slider(key="explore.cols").set_value(11).run()
+    assert_clean(at)
+    assert at.query_params["cols"] == "11"
+    assert image_by_caption(at, PICTURE).value == picture  # the sliders' picture stays
+    assert {url for image in at.image for url in image.value} != before  # the grid is redrawn
