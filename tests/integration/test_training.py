@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from conftest import tiny_digits_config
+from support import tiny_digits_config
 from vae_core.checkpoint import LOG_FILE, load, read_training, weights_step
 from vae_core.config import TrainConfig
 from vae_core.errors import TrainingError

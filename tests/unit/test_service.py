@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
+from support import ROOT
 from vae_core.errors import CheckpointError, DataError, UnknownNameError
 from vae_core.service import LatentService, interpolate_linear, interpolate_slerp
 

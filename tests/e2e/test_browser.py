@@ -1,0 +1,186 @@
+"""A walk through the running app in Chromium: move a latent slider, interpolate, open the latent map.
+
+One `vae-explorer app` server and one Chromium serve the whole module. Elements are found by Streamlit's test ids;
+each stage leaves a full-page screenshot in the artifacts folder. Without Chromium or Playwright the tests skip,
+except in CI (CI=true), where that is a failure: .ci/run installs both."""
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from harness import (
+    CHROMIUM, DECODED_CAPTION, AppServer, full_screenshot, image_with_caption, launch_chromium, wait_for_app_run,
+    wait_until_loaded,
+)
+
+pytestmark = pytest.mark.slow
+
+LOAD_MS = 60_000  # the first page load also loads the model and measures its latents
+
+
+# --- fixtures ---------------------------------------------------------------------------------------------------
+def _missing() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (python -m pip install playwright; never `playwright install`)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run the browser test, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    """Where screenshots go: $PYTEST_ARTIFACTS, else tests/e2e/artifacts/ (gitignored)."""
+    folder = Path(os.environ.get("PYTEST_ARTIFACTS") or Path(__file__).parent / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app_server(browser_ready, tmp_path_factory, artifacts):
+    """The app on a free port, with a private XDG_CACHE_HOME and runs folder; stopped (whole process group) at the end."""
+    server = AppServer(tmp_path_factory.mktemp("app"))
+    try:
+        with server:
+            yield server
+    finally:
+        (artifacts / "server.log").write_text(server.log(), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def browser(browser_ready):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def js_errors() -> list[str]:
+    """Uncaught JavaScript errors of the test's page."""
+    return []
+
+
+@pytest.fixture
+def page(browser, app_server, js_errors):
+    """A fresh browser context (no shared session state) on a desktop-sized window."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: js_errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# --- the walk ---------------------------------------------------------------------------------------------------
+def main_area(page):
+    return page.get_by_test_id("stMain")
+
+
+def settle(page, artifacts, js_errors, name: str) -> None:
+    """Wait for the script to finish, check that the page shows no exception, and save a screenshot."""
+    wait_for_app_run(page)
+    full_screenshot(page, artifacts / f"{name}.png")
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, f"{name}: the page shows an exception: {exceptions.first.inner_text()[:500]}"
+    assert not js_errors, f"{name}: errors in the page's JavaScript: {js_errors}"
+
+
+def wait_for_new_src(page, image, old: str, timeout_ms: int = 20_000) -> str:
+    """Wait until the <img> shows another picture than `old` (Streamlit serves each new image at a new /media/ URL)."""
+    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), old],
+                           timeout=timeout_ms)
+    return wait_until_loaded(page, image, timeout_ms)
+
+
+def test_latent_slider_redraws_the_decoded_image(page, app_server, artifacts, js_errors):
+    page.goto(app_server.url)  # the explore page is the default page, served at the root URL
+    picture = image_with_caption(page, DECODED_CAPTION)
+    before = wait_until_loaded(page, picture, LOAD_MS)
+    assert "/media/" in before
+    settle(page, artifacts, js_errors, "01_explore")
+
+    slider = main_area(page).get_by_test_id("stSlider").first.get_by_role("slider")
+    value_before = float(slider.input_value())
+    slider.focus()
+    page.keyboard.press("PageUp")  # a tenth of the slider's range
+    after = wait_for_new_src(page, picture, before)
+    settle(page, artifacts, js_errors, "02_explore_slider_moved")
+
+    assert float(slider.input_value()) > value_before
+    assert after != before and "/media/" in after
+
+
+def test_interpolation_strip_has_the_chosen_number_of_images(page, app_server, artifacts, js_errors):
+    from playwright.sync_api import expect  # imported here: without Playwright the fixtures skip (or fail in CI)
+
+    page.goto(f"{app_server.url}/interpolate")
+    main = main_area(page)
+    steps = main.get_by_test_id("stSlider").filter(has_text="Steps").get_by_role("slider")
+    steps.wait_for(state="visible", timeout=LOAD_MS)
+    strip = main.get_by_test_id("stImage").first  # a list of captioned images: A, the decoded steps, B
+    pictures = strip.get_by_test_id("stImageContainer")
+    settle(page, artifacts, js_errors, "03_interpolate")
+    n = int(float(steps.input_value()))
+    assert pictures.count() == n + 2
+
+    steps.focus()
+    page.keyboard.press("End")  # one key press: a rerun can take the focus from a slider between presses
+    most = int(float(steps.get_attribute("max")))
+    assert most > n
+    expect(pictures).to_have_count(most + 2, timeout=20_000)
+    settle(page, artifacts, js_errors, "04_interpolate_more_steps")
+
+    assert int(float(steps.input_value())) == most
+    captions = strip.get_by_test_id("stImageCaption").all_inner_texts()
+    assert captions[0] == "A" and captions[-1] == "B"
+    assert captions[1] == "t = 0.00" and captions[-2] == "t = 1.00"
+    for index in range(pictures.count()):
+        wait_until_loaded(page, pictures.nth(index).locator("img"))
+
+
+def coloured_pixels(png: bytes) -> int:
+    """Pixels that are clearly coloured (not white, grey or black): the map's points, not its axes."""
+    hsv = np.asarray(Image.open(io.BytesIO(png)).convert("RGB").convert("HSV"))  # (H, W, 3)
+    return int(((hsv[..., 1] > 80) & (hsv[..., 2] > 60)).sum())
+
+
+def test_latent_map_draws_a_plotly_chart(page, app_server, artifacts, js_errors):
+    page.goto(f"{app_server.url}/map")
+    chart = main_area(page).get_by_test_id("stPlotlyChart").first
+    chart.locator(".js-plotly-plot").wait_for(state="visible", timeout=LOAD_MS)
+    settle(page, artifacts, js_errors, "05_map")
+
+    # the points are drawn on a WebGL canvas: look at the pixels of the plotting area (legend excluded)
+    plot_area = chart.locator(".nsewdrag").first
+    deadline, drawn = time.monotonic() + 15, 0
+    while drawn < 200 and time.monotonic() < deadline:
+        drawn = coloured_pixels(page.screenshot(clip=plot_area.bounding_box()))
+        if drawn < 200:
+            page.wait_for_timeout(200)
+    assert drawn >= 200, f"the latent map's plotting area has only {drawn} coloured pixels: no points were drawn"
+    assert chart.locator(".legend .traces").count() >= 2, "the map has no legend of classes"
