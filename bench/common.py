@@ -14,7 +14,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results.json"
-PRETRAINED = ("digits_vae", "digits_beta2", "digits_vae_2d")
+PRETRAINED = tuple(sorted(p.name for p in (ROOT / "pretrained").iterdir() if (p / "config.json").is_file()))
 
 
 def cpu_model() -> str:

@@ -3,12 +3,30 @@
     import vae_core
     model = vae_core.load("pretrained/digits_vae")       # a model ready for inference
     images = model.sample(16)                             # (16, C, H, W) in [0, 1]
+
+The names below load lazily, so `import vae_core` (and the CLI's start) does not pay for importing torch.
 """
+from importlib import import_module
+
 __version__ = "0.1.0"
 
-from .checkpoint import load  # noqa: E402
-from .config import ModelConfig, TrainConfig  # noqa: E402
-from .errors import VaeError  # noqa: E402
-from .registry import build_model, make_config, model_names  # noqa: E402
+_LAZY = {
+    "load": "checkpoint",
+    "ModelConfig": "config",
+    "TrainConfig": "config",
+    "VaeError": "errors",
+    "build_model": "registry",
+    "make_config": "registry",
+    "model_names": "registry",
+    "LatentService": "service",
+}
 
-__all__ = ["__version__", "load", "ModelConfig", "TrainConfig", "VaeError", "build_model", "make_config", "model_names"]
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'vae_core' has no attribute {name!r}")

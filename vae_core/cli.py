@@ -272,7 +272,6 @@ def cmd_recon(args: argparse.Namespace) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib.util
     import os
-    import subprocess
 
     spec = importlib.util.find_spec("explorer")
     if spec is None or spec.origin is None:
@@ -285,11 +284,12 @@ def cmd_app(args: argparse.Namespace) -> int:
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(args.port), "--server.address", args.host, "--server.headless", "true",
     ]
-    # run beside the repository's .streamlit/config.toml (theme, upload limit, XSRF protection)
-    try:
-        return subprocess.call(command, env=env, cwd=app.parent.parent)
-    except KeyboardInterrupt:
-        return 0
+    print(f"starting the explorer on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    # Become Streamlit (no launcher process left holding memory), beside the repository's .streamlit/config.toml
+    # (theme, upload limit, XSRF protection).
+    os.chdir(app.parent.parent)
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +51,22 @@ def trace_array(value) -> np.ndarray:
     if isinstance(value, dict) and "bdata" in value:
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
     return np.asarray(value)
+
+
+DEAD_LATENT_MODEL = "runs/digits_dead_latent"
+
+
+def make_dead_latent_copy(runs: Path, dead: int = 3) -> None:
+    """A copy of digits_vae whose encoder ignores the image for latent `dead`: q(z_dead | x) = N(0, 1) exactly,
+    so that latent carries no information (KL 0) and must be shown as inactive."""
+    from safetensors.torch import load_file, save_file
+
+    target = runs / DEAD_LATENT_MODEL.split("/")[1]
+    shutil.copytree(PRETRAINED / "digits_vae", target, ignore=shutil.ignore_patterns("projections"))
+    weights = load_file(target / "model.safetensors")
+    last = max(k for k in weights if k.startswith("encoder.") and k.endswith(".weight"))  # (2D, hidden)
+    d = weights[last].shape[0] // 2
+    for row in (dead, d + dead):  # the latent's mean and log-variance outputs
+        weights[last][row] = 0
+        weights[last.replace("weight", "bias")][row] = 0
+    save_file(weights, target / "model.safetensors")
