@@ -10,6 +10,7 @@ recipe() {
     vae-explorer train "$@" --out "pretrained/$name" --force --quiet
     rm -f "pretrained/$name/resume.pt"          # optimizer state never ships
     vae-explorer eval "pretrained/$name" --json > /dev/null
+    vae-explorer project "pretrained/$name" --methods pca,umap --with-prior   # the app's latent maps, precomputed
 }
 ONLY="${1:-}"
 

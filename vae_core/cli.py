@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_pictures(sub)
+    p = sub.add_parser("project", help="compute latent maps and store them in the model folder (shipped caches)")
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--methods", default="pca,umap", help="comma-separated: pca, umap, tsne (default pca,umap)")
+    p.add_argument("--n", type=int, help="test images per map (default: the app's, 1000 or the whole split)")
+    p.add_argument("--with-prior", action="store_true", help="also store each map fitted with n prior samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p = sub.add_parser("app", help="start the explorer web app")
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0 for a class network)")
@@ -269,6 +276,27 @@ def cmd_recon(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    from .service import DEFAULT_MAP_IMAGES, PROJECTION_METHODS, LatentService
+
+    folder = Path(args.dir).resolve()
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in PROJECTION_METHODS]
+    if unknown or not methods:
+        raise ConfigError(f"--methods {args.methods!r}: choose from {', '.join(PROJECTION_METHODS)}")
+    # the service caches maps in <cache_dir>/projections: with the model folder as cache_dir they land beside the
+    # weights, where every later service (and the app) finds them first
+    service = LatentService({"model": folder.parent}, cache_dir=folder, device=args.device)
+    model_id = f"model/{folder.name}"
+    n = args.n or min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
+    for method in methods:
+        for prior in ([0, n] if args.with_prior else [0]):
+            projection = service.project(model_id, n, method, seed=args.seed, prior_samples=prior)
+            state = "already stored" if projection.from_cache else f"computed in {projection.seconds:.1f} s"
+            print(f"{method} map of {n} images{f' + {prior} prior samples' if prior else ''}: {state}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib.util
     import os
@@ -313,6 +341,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "sample": cmd_sample,
     "recon": cmd_recon,
+    "project": cmd_project,
     "app": cmd_app,
     "models": cmd_models,
     "datasets": cmd_datasets,

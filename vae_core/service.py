@@ -34,10 +34,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes",
-    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS",
+    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES",
 ]
 
 PROJECTION_METHODS = ("pca", "umap", "tsne")
+DEFAULT_MAP_IMAGES = 1000  # test images in a latent map unless asked otherwise (the app's default too)
 STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
 MAX_BATCH = 512
@@ -502,10 +503,15 @@ def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:
 
         perplexity = float(min(30.0, max(2.0, (len(points) - 1) / 3)))
         return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(points)
+    import warnings
+
     import umap  # noqa: PLC0415
 
     neighbours = int(min(15, max(2, len(points) - 1)))
-    return umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=0.1, random_state=seed).fit_transform(points)
+    reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=0.1, random_state=seed, n_jobs=1)
+    with warnings.catch_warnings():  # a seed makes UMAP single-threaded, as we want: reproducible maps
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        return reducer.fit_transform(points)
 
 
 def _write_projection(path: Path, projection: Projection) -> None:

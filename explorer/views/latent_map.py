@@ -10,7 +10,7 @@ import streamlit as st
 
 from explorer import state
 from explorer.components import image_grid
-from vae_core.service import Projection
+from vae_core.service import DEFAULT_MAP_IMAGES, Projection
 
 PAGE = "map"
 METHODS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -27,7 +27,7 @@ def colourings(model) -> tuple[str, ...]:
 
 
 PARAMS = {
-    "n": state.integer(lambda model: min(1000, most_images(model)), 2, most_images),
+    "n": state.integer(lambda model: min(DEFAULT_MAP_IMAGES, most_images(model)), 2, most_images),
     "method": state.choice("pca", tuple(METHODS)),
     "colour": state.choice("class", colourings),
     "prior": state.flag(False),

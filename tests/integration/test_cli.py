@@ -147,3 +147,13 @@ def test_folder_of_images_trains(tmp_path, capsys):
     assert code == 0, stdout
     config = json.loads((tmp_path / "run" / CONFIG_FILE).read_text())
     assert (config["image_channels"], config["image_size"]) == (3, 16)
+
+
+def test_project_stores_maps_in_the_model_folder(digits_run, capsys):
+    code, out, _ = run(capsys, "project", str(digits_run), "--methods", "pca", "--n", "50", "--with-prior")
+    assert code == 0 and out.count("computed in") == 2
+    assert len(list((digits_run / "projections").glob("*.npz"))) == 2
+    code, out, _ = run(capsys, "project", str(digits_run), "--methods", "pca", "--n", "50")
+    assert code == 0 and "already stored" in out
+    code, _, err = run(capsys, "project", str(digits_run), "--methods", "mds")
+    assert_one_line_error(code, err, "'mds'", "pca, umap, tsne")

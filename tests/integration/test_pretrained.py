@@ -24,3 +24,18 @@ def test_pretrained_model_loads_and_samples(folder):
     assert torch.isfinite(images).all() and images.std() > 0.01  # not a blank or constant picture
     assert not (folder / RESUME_FILE).exists()
     assert (folder / TRAINING_FILE).is_file() and (folder / METRICS_FILE).is_file()
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_pretrained_models_ship_their_default_latent_maps(folder, tmp_path):
+    from vae_core.service import DEFAULT_MAP_IMAGES, LatentService
+
+    service = LatentService({"pretrained": PRETRAINED}, cache_dir=tmp_path, device="cpu")
+    model_id = f"pretrained/{folder.name}"
+    n = min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
+    for method in ("pca", "umap"):
+        for prior in (0, n):
+            projection = service.project(model_id, n, method, prior_samples=prior)
+            assert projection.from_cache, f"run: vae-explorer project {folder} --methods pca,umap --with-prior"
+            assert projection.coords.shape == (n, 2) and len(projection.prior_coords) == prior
+    assert not any(tmp_path.rglob("*.npz"))  # nothing had to be computed
