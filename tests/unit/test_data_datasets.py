@@ -87,3 +87,15 @@ def test_all_labels_match_the_labels_of_get(name):
     assert labels.shape == (len(dataset),)
     idx = torch.tensor([0, 5, len(dataset) // 2, len(dataset) - 1])
     assert torch.equal(labels[idx], dataset.get(idx).labels)
+
+
+def test_digits_read_directly_equal_scikit_learns_load_digits():
+    from sklearn.datasets import load_digits
+
+    from vae_core.data.digits import _bundled_csv, _read_digits
+
+    assert _bundled_csv() is not None
+    values, labels = _read_digits()
+    reference = load_digits()
+    np.testing.assert_array_equal(values, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
