@@ -23,6 +23,7 @@ MODEL_FLAGS = {
     "gamma": "gamma",
     "capacity_max": "capacity_max",
     "capacity_steps": "capacity_steps",
+    "exclude_classes": "exclude_classes",
 }
 TRAIN_FLAGS = ("batch_size", "lr", "seed", "log_every", "checkpoint_every")
 
@@ -49,6 +50,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--capacity-steps", type=int, help="capacity objective: steps for C to reach its maximum")
     p.add_argument("--image-size", type=int, help="folder datasets: resize images to this square size (default 64)")
     p.add_argument("--channels", type=int, choices=[1, 3], help="folder datasets: 1 grayscale (default) or 3 RGB")
+    p.add_argument("--exclude-class", type=int, action="append", dest="exclude_classes", metavar="K",
+                   help="keep class K out of training (repeatable): it becomes the anomaly for `eval --metrics anomaly`")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other model config value")
     p.add_argument("--log-every", type=int, help="steps between log lines (default 50)")
     p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")

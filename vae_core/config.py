@@ -35,6 +35,7 @@ class ModelConfig:
     hidden_dims: list[int] = field(default_factory=lambda: [400])  # MLP hidden layers (decoder mirrors them)
     conv_channels: list[int] = field(default_factory=list)  # one stride-2 conv per entry; [] = default for the size
     fc_dims: list[int] = field(default_factory=lambda: [256, 256])  # linear layers after the convs
+    exclude_classes: list[int] = field(default_factory=list)  # classes kept out of training (anomaly detection)
     likelihood: str = "bernoulli"  # "bernoulli" | "gaussian" (fixed std) | "gaussian_learned" (one learned std)
     obs_std: float = 0.1  # the Gaussian likelihood's std (the initial value when learned)
 

@@ -29,7 +29,7 @@ from .checkpoint import (
     save_resume_state,
 )
 from .config import ModelConfig, TrainConfig, config_from_dict, config_to_dict
-from .data import ImageDataset, load_dataset
+from .data import ImageDataset, SubsetDataset, load_dataset
 from .device import autocast_dtype, select_device
 from .errors import CheckpointError, DataError, TrainingError, VaeError
 from .registry import build_model
@@ -68,6 +68,12 @@ def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDatase
             f"dataset {config.dataset!r} gives images of shape {tuple(dataset.image_shape)} but the model expects "
             f"{tuple(config.image_shape)}"
         )
+    if config.exclude_classes and split == "train":  # the test split keeps them: they are the anomalies
+        labels = dataset.all_labels()
+        if labels is None:
+            raise DataError(f"exclude_classes needs class labels, and dataset {config.dataset!r} has none")
+        keep = torch.nonzero(~torch.isin(labels, torch.tensor(config.exclude_classes))).squeeze(1)
+        dataset = SubsetDataset(dataset, keep)
     return dataset
 
 

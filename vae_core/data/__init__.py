@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from vae_core.data.base import SPLITS, Batch, ImageDataset, InMemoryDataset, check_split
+from vae_core.data.base import SPLITS, Batch, ImageDataset, InMemoryDataset, SubsetDataset, check_split
 from vae_core.data.digits import load_digits_dataset
 from vae_core.data.download import download_file
 from vae_core.data.dsprites import DSpritesDataset
@@ -15,7 +15,7 @@ from vae_core.data.idx import load_idx_dataset
 from vae_core.errors import ConfigError, unknown_name
 
 __all__ = [
-    "DATASET_NAMES", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "IMAGE_EXTENSIONS",
+    "DATASET_NAMES", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "SubsetDataset", "IMAGE_EXTENSIONS",
     "dataset_info", "download_file", "load_dataset", "load_image_file",
 ]
 

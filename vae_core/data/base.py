@@ -45,8 +45,40 @@ class ImageDataset:
         """(B, F) int64 factor indices -> (B, F) float32 factor values."""
         raise DataError(f"dataset {self.name!r} has no ground-truth factors; only dsprites has them")
 
+    def images_for_factors(self, factors: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+        """(B, F) int64 factor indices -> (B, C, H, W) images showing exactly those factors."""
+        raise DataError(f"dataset {self.name!r} has no ground-truth factors; only dsprites has them")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, split={self.split!r}, n={len(self)}, shape={self.image_shape})"
+
+
+class SubsetDataset(ImageDataset):
+    """Some positions of another split (e.g. every class but a held-out one), handed out as a split of its own."""
+
+    def __init__(self, base: ImageDataset, positions: torch.Tensor, name: str | None = None) -> None:
+        self.base = base
+        self.positions = torch.as_tensor(positions, dtype=torch.int64)
+        self.name = name or base.name
+        self.split = base.split
+        self.image_shape = base.image_shape
+        self.class_names = base.class_names
+        self.factor_names = base.factor_names
+        self.factor_sizes = base.factor_sizes
+        self.is_binary = base.is_binary
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def get(self, idx: torch.Tensor, device: torch.device | str | None = None) -> Batch:
+        return self.base.get(self.positions[torch.as_tensor(idx, dtype=torch.int64)], device)
+
+    def all_labels(self) -> torch.Tensor | None:
+        labels = self.base.all_labels()
+        return None if labels is None else labels[self.positions]
+
+    def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
+        return self.base.factor_values(factors)
 
 
 class InMemoryDataset(ImageDataset):

@@ -172,3 +172,6 @@ class DSpritesDataset(ImageDataset):
 
     def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
         return factor_values(factors)
+
+    def images_for_factors(self, factors: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+        return render(factors, device)

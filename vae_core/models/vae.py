@@ -93,11 +93,14 @@ class VAE(LatentVariableModel):
             total = recon + cfg.beta * kl
         return LossTerms(total=total, recon=recon, kl=kl, kl_per_dim=kl_per_dim, extra=extra)
 
-    def log_importance_weights(self, x: torch.Tensor, k: int, y: torch.Tensor | None = None) -> torch.Tensor:
-        """log p(x, z_k) - log q(z_k | x) for k posterior samples per image: (K, B). Their logmeanexp is the IWAE bound."""
+    def log_importance_weights(
+        self, x: torch.Tensor, k: int, y: torch.Tensor | None = None, shared_noise: bool = False
+    ) -> torch.Tensor:
+        """log p(x, z_k) - log q(z_k | x) for k posterior samples per image: (K, B). Their logmeanexp is the IWAE bound.
+        With shared_noise, every image uses the same k noise draws, so identical images get identical weights."""
         posterior = self.encode(x, y)
         b, d = posterior.mean.shape
-        eps = torch.randn(k, b, d, device=x.device)
+        eps = torch.randn(k, 1 if shared_noise else b, d, device=x.device)
         z = posterior.mean + posterior.std * eps  # (K, B, D)
         y_rep = None if y is None else y.repeat(k)
         logits = self.decode_logits(z.reshape(k * b, d), y_rep)

@@ -1,0 +1,126 @@
+"""The seed's applications, measured: anomaly detection by likelihood and a linear probe on the codes."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import ImageDataset
+from ..errors import DataError
+from .likelihood import evaluation_positions
+
+ANOMALY_SCORES = ("neg_elbo", "recon_error", "neg_iwae")
+
+
+@torch.no_grad()
+def anomaly_scores(model: torch.nn.Module, images: torch.Tensor, iwae_k: int = 50, seed: int = 0) -> dict[str, np.ndarray]:
+    """Per-image anomaly scores (higher = less like the training data), deterministic for identical images:
+    neg_elbo: -ELBO with the reconstruction taken at the posterior mean (nats); recon_error: summed squared error of
+    that reconstruction; neg_iwae: -IWAE bound with `iwae_k` noise draws shared by every image."""
+    posterior = model.encode(images)
+    logits = model.decode_logits(posterior.mean)
+    recon_nll = model.reconstruction_nll(logits, images)
+    kl = posterior.kl_per_dim().sum(1)
+    squared = (model.logits_to_image(logits) - images).pow(2).flatten(1).sum(1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        log_w = model.log_importance_weights(images, iwae_k, shared_noise=True).double()  # (K, B)
+    neg_iwae = -(torch.logsumexp(log_w, dim=0) - math.log(iwae_k))
+    return {
+        "neg_elbo": (recon_nll + kl).double().cpu().numpy(),
+        "recon_error": squared.double().cpu().numpy(),
+        "neg_iwae": neg_iwae.cpu().numpy(),
+    }
+
+
+def anomaly_detection(
+    model: torch.nn.Module,
+    test: ImageDataset,
+    anomalous_classes: list[int],
+    *,
+    n_images: int = 10_000,
+    iwae_k: int = 50,
+    batch_size: int = 256,
+    bins: int = 30,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """ROC AUC of each score for telling the classes the model never saw (`anomalous_classes`) from the rest of
+    the test split, with the scores' histograms for both groups."""
+    from sklearn.metrics import roc_auc_score
+
+    labels_all = test.all_labels()
+    if labels_all is None:
+        raise DataError(f"anomaly detection needs class labels; dataset {test.name!r} has none")
+    positions = evaluation_positions(len(test), n_images, seed)
+    is_anomaly = np.isin(labels_all[positions].numpy(), anomalous_classes)
+    if is_anomaly.all() or not is_anomaly.any():
+        raise DataError(f"the test images must hold both seen classes and the held-out classes {anomalous_classes}")
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ANOMALY_SCORES}
+    for idx in positions.split(batch_size):
+        batch = test.get(idx, device=model.device)
+        for name, values in anomaly_scores(model, batch.images, iwae_k, seed).items():
+            parts[name].append(values)
+    result: dict[str, Any] = {
+        "anomalous_classes": list(anomalous_classes), "n_anomalous": int(is_anomaly.sum()),
+        "n_normal": int((~is_anomaly).sum()), "iwae_k": iwae_k, "seed": seed, "auroc": {}, "histograms": {},
+    }
+    for name, values in parts.items():
+        scores = np.concatenate(values)
+        result["auroc"][name] = float(roc_auc_score(is_anomaly, scores))
+        edges = np.histogram_bin_edges(scores, bins=bins)
+        result["histograms"][name] = {
+            "bin_edges": edges.round(4).tolist(),
+            "normal": np.histogram(scores[~is_anomaly], edges)[0].tolist(),
+            "anomalous": np.histogram(scores[is_anomaly], edges)[0].tolist(),
+        }
+    return result
+
+
+@torch.no_grad()
+def _means_and_labels(model, dataset: ImageDataset, n: int, seed: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    labels_all = dataset.all_labels()
+    if labels_all is None:
+        raise DataError(f"a linear probe needs class labels; dataset {dataset.name!r} has none")
+    positions = evaluation_positions(len(dataset), n, seed)
+    means = [model.encode(dataset.get(idx, device=model.device).images).mean.float().cpu().numpy() for idx in positions.split(batch_size)]
+    return np.concatenate(means), labels_all[positions].numpy()
+
+
+def linear_probe(
+    model: torch.nn.Module,
+    train: ImageDataset,
+    test: ImageDataset,
+    *,
+    n_train: int = 10_000,
+    n_test: int = 10_000,
+    few_labels: int = 100,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Test accuracy of a logistic regression on the posterior means, trained with all (up to n_train) labelled
+    training codes and with only `few_labels` of them, beside the majority-class baseline."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model.eval()
+    x_train, y_train = _means_and_labels(model, train, n_train, seed, batch_size)
+    x_test, y_test = _means_and_labels(model, test, n_test, seed, batch_size)
+
+    def accuracy(x: np.ndarray, y: np.ndarray) -> float:
+        if len(np.unique(y)) < 2:
+            return float("nan")
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        return float(probe.fit(x, y).score(x_test, y_test))
+
+    few = np.random.default_rng(seed).permutation(len(x_train))[:few_labels]
+    majority = np.bincount(y_train).argmax()
+    return {
+        "accuracy_all_labels": accuracy(x_train, y_train),
+        f"accuracy_{few_labels}_labels": accuracy(x_train[few], y_train[few]),
+        "chance_accuracy": float((y_test == majority).mean()),
+        "n_train": len(x_train), "n_test": len(x_test), "few_labels": few_labels, "seed": seed,
+    }
