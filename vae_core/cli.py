@@ -61,7 +61,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="measure ELBO, IWAE, KL per dimension and active units")
+    p = sub.add_parser("eval", help="measure likelihood, disentanglement, anomaly detection and a linear probe")
     p.add_argument("dir", help="checkpoint folder")
     p.add_argument("--split", default="test", choices=["train", "test", "all"])
     p.add_argument("--iwae-k", type=int, default=100, help="importance samples per image (default 100)")
@@ -70,6 +70,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--metrics", default="likelihood",
+                   help="comma-separated: likelihood, mig, factorvae, betavae, dci, anomaly, probe, or all "
+                        "(default likelihood)")
     p.add_argument("--json", action="store_true", help="print one JSON object and write DIR/metrics.json")
 
 
@@ -197,22 +200,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import METRICS_FILE, load
-    from .config import ModelConfig
     from .fileio import atomic_write_json
-    from .metrics import evaluate_likelihood
+    from .metrics.evaluate import evaluate, parse_metric_names
     from .train import dataset_for_config
 
+    names = parse_metric_names(args.metrics)
     if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1:
         raise ConfigError("--iwae-k, --n-images, --iwae-images and --batch-size must be at least 1")
     model = load(args.dir, device=args.device)
-    config: ModelConfig = model.config
-    dataset = dataset_for_config(config, args.split)
-    result = evaluate_likelihood(
-        model, dataset, n_images=args.n_images, iwae_k=args.iwae_k, iwae_images=args.iwae_images,
-        batch_size=args.batch_size, seed=args.seed,
+    config = model.config
+    sections = evaluate(
+        model, names, lambda split: dataset_for_config(config, split), split=args.split, seed=args.seed,
+        n_images=args.n_images, iwae_k=args.iwae_k, iwae_images=args.iwae_images, batch_size=args.batch_size,
     )
-    result["split"] = args.split
-    result["dataset"] = config.dataset
     if args.json:
         path = Path(args.dir) / METRICS_FILE
         metrics: dict[str, Any] = {}
@@ -223,15 +223,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 logging.getLogger(__name__).warning("replacing %s, which was not valid JSON", path)
             if not isinstance(metrics, dict):
                 metrics = {}
-        metrics["likelihood"] = result
+        metrics.update(sections)  # sections measured now replace their old values; the others stay
         atomic_write_json(path, metrics)
         print(json.dumps(metrics, sort_keys=True))
         return 0
-    print(f"{args.dir}: {config.model_type} on {config.dataset} ({args.split} split, {result['n_images']} images)")
-    print(f"  ELBO        {result['elbo']:10.3f} nats  (recon {result['recon']:.3f} + KL {result['kl']:.3f})")
-    print(f"  IWAE (k={args.iwae_k:<3}) {result['iwae']:8.3f} nats  on {result['iwae_images']} images")
-    print(f"  active units {result['active_units']} of {config.latent_dim}")
-    print("  KL per dim  " + " ".join(f"{v:.2f}" for v in result["kl_per_dim"]))
+    print(f"{args.dir}: {config.model_type} on {config.dataset}")
+    for name, section in sections.items():
+        if name == "likelihood":
+            print(f"  likelihood ({args.split} split, {section['n_images']} images)")
+            print(f"    ELBO        {section['elbo']:10.3f} nats  (recon {section['recon']:.3f} + KL {section['kl']:.3f})")
+            print(f"    IWAE (k={args.iwae_k:<3}) {section['iwae']:8.3f} nats  on {section['iwae_images']} images")
+            print(f"    active units {section['active_units']} of {config.latent_dim}")
+            print("    KL per dim  " + " ".join(f"{v:.2f}" for v in section["kl_per_dim"]))
+            continue
+        headline = {k: v for k, v in section.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()))
     return 0
 
 

@@ -157,3 +157,24 @@ def test_project_stores_maps_in_the_model_folder(digits_run, capsys):
     assert code == 0 and "already stored" in out
     code, _, err = run(capsys, "project", str(digits_run), "--methods", "mds")
     assert_one_line_error(code, err, "'mds'", "pca, umap, tsne")
+
+
+def test_eval_metrics_merge_into_metrics_json(digits_run, capsys):
+    assert run(capsys, "eval", str(digits_run), "--iwae-k", "5", "--json")[0] == 0
+    code, out, _ = run(capsys, "eval", str(digits_run), "--metrics", "probe", "--json")
+    assert code == 0
+    metrics = json.loads((digits_run / METRICS_FILE).read_text())
+    assert json.loads(out) == metrics and {"likelihood", "probe"} <= set(metrics)  # the earlier section stays
+    assert metrics["probe"]["accuracy_all_labels"] > metrics["probe"]["chance_accuracy"]
+    assert metrics["likelihood"]["rate"] == metrics["likelihood"]["kl"]
+
+
+@pytest.mark.parametrize(
+    "metrics, needles",
+    [("probe,bogus", ["metric 'bogus' is unknown", "mig", "all"]),
+     ("anomaly", ["--exclude-class"]),
+     ("mig", ["ground-truth factors", "dsprites"])],
+)
+def test_eval_metric_errors(digits_run, capsys, metrics, needles):
+    code, _, err = run(capsys, "eval", str(digits_run), "--metrics", metrics)
+    assert_one_line_error(code, err, *needles)
