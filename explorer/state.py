@@ -27,6 +27,9 @@ TRAIN_HINT = (
 
 
 # --- the service and its cached answers ---------------------------------------------------------------------
+FACTOR_INFORMATION_POINTS = 3000  # factor combinations encoded for the Explore heat-map
+
+
 @st.cache_resource(show_spinner="Starting the model service…")
 def service() -> LatentService:
     """One LatentService per process: it keeps loaded models in memory for every session."""
@@ -42,6 +45,11 @@ def models() -> list[ModelInfo]:
 @st.cache_data(show_spinner="Measuring the latents…")
 def latent_stats(model_id: str) -> LatentStats:
     return service().latent_stats(model_id)
+
+
+@st.cache_data(show_spinner="Measuring what each latent knows about each factor…")
+def factor_information(model_id: str) -> dict[str, Any] | None:
+    return service().factor_information(model_id, n=FACTOR_INFORMATION_POINTS)
 
 
 @st.cache_data(show_spinner=False)

@@ -73,6 +73,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default="likelihood",
                    help="comma-separated: likelihood, mig, factorvae, betavae, dci, anomaly, probe, or all "
                         "(default likelihood)")
+    p.add_argument("--full-size", action="store_true",
+                   help="FactorVAE and beta-VAE scores with disentanglement_lib's full vote counts (slow on a CPU)")
     p.add_argument("--json", action="store_true", help="print one JSON object and write DIR/metrics.json")
 
 
@@ -212,6 +214,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     sections = evaluate(
         model, names, lambda split: dataset_for_config(config, split), split=args.split, seed=args.seed,
         n_images=args.n_images, iwae_k=args.iwae_k, iwae_images=args.iwae_images, batch_size=args.batch_size,
+        full_size=args.full_size,
     )
     if args.json:
         path = Path(args.dir) / METRICS_FILE

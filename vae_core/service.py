@@ -380,6 +380,32 @@ class LatentService:
             n_images=len(mean),
         )
 
+    def factor_information(self, model_id: str, n: int = 5000, seed: int = 0) -> dict[str, Any] | None:
+        """How much each latent tells about each ground-truth factor: mutual information between the posterior
+        mean (discretized, 20 bins) and the factor, divided by the factor's entropy (0: nothing, 1: all of it),
+        on `n` random factor combinations. None when the data has no factors."""
+        loaded = self._get(model_id)
+        cache = getattr(loaded, "_factor_information", {})
+        if (n, seed) not in cache:
+            from .data import load_dataset
+            from .metrics.disentanglement import mig
+            from .metrics.evaluate import ground_truth
+
+            if not loaded.dataset.factor_sizes:
+                return None
+            gt = ground_truth(loaded.model, load_dataset(loaded.model.config.dataset, "all"))
+            factors = gt.sample_factors(int(n), np.random.default_rng(seed))
+            result = mig(gt.represent(factors), factors)
+            mi, entropy = np.asarray(result["mi"]), np.asarray(result["entropy"])  # (D, F) and (F,), nats
+            cache[(n, seed)] = {
+                "normalized_mi": (mi / np.maximum(entropy, 1e-12)[None]).astype(np.float32),
+                "factor_names": list(gt.factor_names),
+                "mig": float(result["mig"]),
+                "n": int(n),
+            }
+            loaded._factor_information = cache
+        return cache[(n, seed)]
+
     def traverse(self, model_id: str, z, dims: list[int], values) -> np.ndarray:
         """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of its values in turn.
         `values` is (N,) for every row alike, or (len(dims), N) for a range per row."""
