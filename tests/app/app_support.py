@@ -70,3 +70,17 @@ def make_dead_latent_copy(runs: Path, dead: int = 3) -> None:
         weights[last][row] = 0
         weights[last.replace("weight", "bias")][row] = 0
     save_file(weights, target / "model.safetensors")
+
+
+DSPRITES_MODEL = "runs/dsprites_tiny"
+
+
+def make_tiny_dsprites(runs: Path) -> None:
+    """A barely trained dSprites VAE: enough for the pages that show ground-truth factors."""
+    from vae_core.config import TrainConfig
+    from vae_core.registry import make_config
+    from vae_core.train import Trainer
+
+    config = make_config("vae", dataset="dsprites", image_size=64, latent_dim=4)
+    Trainer(config, TrainConfig(steps=20, batch_size=8, device="cpu"), runs / DSPRITES_MODEL.split("/")[1],
+            progress=False).run()

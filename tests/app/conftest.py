@@ -8,7 +8,7 @@ import shutil
 import pytest
 import streamlit as st
 
-from app_support import PRETRAINED, make_dead_latent_copy
+from app_support import PRETRAINED, make_dead_latent_copy, make_tiny_dsprites
 
 
 def _clear_caches() -> None:
@@ -24,6 +24,7 @@ def model_roots(tmp_path_factory):
     (runs / "broken").mkdir()
     (runs / "broken" / "config.json").write_text("{not json")
     make_dead_latent_copy(runs)
+    make_tiny_dsprites(runs)
     saved = {k: os.environ.get(k) for k in ("VAE_EXPLORER_RUNS", "VAE_EXPLORER_PRETRAINED", "XDG_CACHE_HOME", "VAE_EXPLORER_DEVICE")}
     os.environ.update(VAE_EXPLORER_RUNS=str(runs), VAE_EXPLORER_PRETRAINED=str(PRETRAINED),
                       XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu")

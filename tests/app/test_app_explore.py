@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app_support import DEAD_LATENT_MODEL, DIGITS, assert_clean, image_by_caption, open_app
+from app_support import DEAD_LATENT_MODEL, DIGITS, DSPRITES_MODEL, assert_clean, image_by_caption, open_app
 from explorer import state
 
 PICTURE = "decoded from the sliders' code"
@@ -106,3 +106,20 @@ def test_traversal_grid_follows_the_values_per_row():
     assert at.query_params["cols"] == "11"
     assert image_by_caption(at, PICTURE).value == picture  # the sliders' picture stays
     assert {url for image in at.image for url in image.value} != before  # the grid is redrawn
+
+
+HEATMAP = "Which latent encodes which factor?"
+
+
+def test_a_model_of_data_with_factors_shows_the_latent_factor_heatmap():
+    at = open_app(model=DSPRITES_MODEL)
+    assert_clean(at)
+    assert HEATMAP in [h.value for h in at.subheader]
+    info = state.service().factor_information(DSPRITES_MODEL, n=state.FACTOR_INFORMATION_POINTS)
+    assert info["factor_names"] == ["shape", "scale", "orientation", "posX", "posY"]
+    assert info["normalized_mi"].shape == (4, 5) and (info["normalized_mi"] >= 0).all()
+
+
+def test_data_without_factors_shows_no_heatmap():
+    at = open_app(model=DIGITS)
+    assert HEATMAP not in [h.value for h in at.subheader]

@@ -32,7 +32,7 @@ def test_sidebar_lists_every_model_and_flags_the_broken_one():
     labels = at.sidebar.selectbox[0].options  # as shown
     assert all(any(label.startswith(model_id) for label in labels) for model_id in SHIPPED)
     assert any(label.startswith("⚠ broken: runs/broken") for label in labels)
-    assert sum(not label.startswith("⚠") for label in labels) == len(SHIPPED) + 2  # + the two copies in runs/
+    assert sum(not label.startswith("⚠") for label in labels) == len(SHIPPED) + 3  # + the two copies and the tiny dSprites model in runs/
 
 
 def test_choosing_a_broken_model_shows_its_error_and_others_keep_working():
