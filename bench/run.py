@@ -9,11 +9,12 @@ import time
 import traceback
 
 import app_latency
+import metrics
 import projection
 import startup
 from common import command_line, flatten, print_table, record
 
-BENCHMARKS = {"app_latency": app_latency, "startup": startup, "projection": projection}
+BENCHMARKS = {"app_latency": app_latency, "startup": startup, "projection": projection, "metrics": metrics}
 
 
 def main(argv: list[str] | None = None) -> int:
