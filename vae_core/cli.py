@@ -156,14 +156,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         stored = read_config(args.out)
         given = {**{MODEL_FLAGS[k]: v for k, v in model_flags.items()}, "model_type": args.model, "dataset": args.dataset}
         stored_train = read_training(args.out).get("train_config", {})
+        flag_of = {field: flag for flag, field in MODEL_FLAGS.items()} | {"model_type": "model"}
         for key, value in list(given.items()) + list(train_flags.items()):
             have = getattr(stored, key, stored_train.get(key))
             if value is not None and value != have:
-                raise ConfigError(f"--{key.replace('_', '-')} {value} differs from the run's {have!r}; a resumed run keeps its settings")
+                flag = flag_of.get(key, key).replace("_", "-")
+                raise ConfigError(f"--{flag} {value} differs from the run's {have!r}; a resumed run keeps its settings")
         steps = args.steps
         if args.epochs is not None:
             steps = _steps_from_epochs(args.epochs, stored, stored_train.get("batch_size", 64))
-        trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet)
+        trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet, device=args.device)
         print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
     else:
         if not args.model or not args.dataset:

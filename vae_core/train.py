@@ -136,8 +136,10 @@ class Trainer:
         steps: int | None = None,
         progress: bool = True,
         dataset: ImageDataset | None = None,
+        device: str | None = None,
     ) -> "Trainer":
-        """Continue the run in `out_dir` from its last checkpoint, with its stored settings (`steps` may extend it)."""
+        """Continue the run in `out_dir` from its last checkpoint, with its stored settings (`steps` may extend it,
+        `device` may move it, e.g. onto a GPU)."""
         out_dir = Path(out_dir)
         if not (out_dir / CONFIG_FILE).is_file():
             raise CheckpointError(f"{out_dir} holds no run to resume (no {CONFIG_FILE}); start one without --resume")
@@ -147,6 +149,8 @@ class Trainer:
         train_config = config_from_dict(TrainConfig, training.get("train_config", {}), source="training.json train_config")
         if steps is not None:
             train_config = dataclasses.replace(train_config, steps=steps)
+        if device is not None:
+            train_config = dataclasses.replace(train_config, device=device)
         trainer = cls(model_config, train_config, out_dir, progress=progress, dataset=dataset)
         trainer.model.load_state_dict(state["model"], strict=True)
         trainer.optimizer.load_state_dict(state["optimizer"])
