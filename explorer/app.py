@@ -27,6 +27,7 @@ page = st.navigation([
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:", url_path="map"),
     st.Page("views/compare.py", title="Compare β", icon=":material/compare:", url_path="compare"),
     st.Page("views/sample.py", title="Sample", icon=":material/casino:", url_path="sample"),
+    st.Page("views/anomaly.py", title="Anomaly", icon=":material/report:", url_path="anomaly"),
 ])
 if page is not landing:  # the landing page only redirects: the link's model is for the page it opens
     model_picker.show()

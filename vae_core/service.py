@@ -380,6 +380,17 @@ class LatentService:
             n_images=len(mean),
         )
 
+    @torch.inference_mode()
+    def anomaly_scores(self, model_id: str, image: np.ndarray) -> dict[str, float]:
+        """The anomaly scores of one uint8 (H, W, C) image, as `eval --metrics anomaly` computes them for the test
+        split: -ELBO and -IWAE in nats, and the summed squared reconstruction error (higher: less like training)."""
+        from .metrics.downstream import anomaly_scores
+
+        model = self._model(model_id)
+        self.encode_image(model_id, image)  # checks the image's shape
+        scores = anomaly_scores(model, self._as_images(model, image[None]))
+        return {name: float(values[0]) for name, values in scores.items()}
+
     def factor_information(self, model_id: str, n: int = 5000, seed: int = 0) -> dict[str, Any] | None:
         """How much each latent tells about each ground-truth factor: mutual information between the posterior
         mean (discretized, 20 bins) and the factor, divided by the factor's entropy (0: nothing, 1: all of it),

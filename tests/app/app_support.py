@@ -17,7 +17,7 @@ DIGITS = "pretrained/digits_vae"
 SAME_DATA = [m for m in SHIPPED if m != DIGITS and json.loads((ROOT / m / "config.json").read_text()).get("dataset") == "digits"]
 PAGES = {
     "explore": "views/explore.py", "interpolate": "views/interpolate.py", "map": "views/latent_map.py",
-    "compare": "views/compare.py", "sample": "views/sample.py",
+    "compare": "views/compare.py", "sample": "views/sample.py", "anomaly": "views/anomaly.py",
 }
 
 

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from support import ROOT
@@ -191,3 +192,15 @@ def test_traverse_takes_a_range_per_row(service):
         np.testing.assert_array_equal(grid[r], service.decode(MODEL, z))
     with pytest.raises(DataError, match="one row per dimension"):
         service.traverse(MODEL, np.zeros(8), dims, np.zeros((3, 3)))
+
+
+def test_anomaly_scores_of_one_image_match_the_batch_computation(service):
+    from vae_core.checkpoint import load
+    from vae_core.metrics.downstream import anomaly_scores
+
+    pixels = service.dataset_images(MODEL, [5, 6])
+    one = service.anomaly_scores(MODEL, pixels[0])
+    batch = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255  # (B, C, H, W)
+    reference = anomaly_scores(load(ROOT / "pretrained" / "digits_vae", device="cpu"), batch)
+    for name, value in one.items():
+        assert value == pytest.approx(float(reference[name][0]), rel=1e-5)
