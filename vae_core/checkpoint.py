@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
@@ -117,9 +116,10 @@ def _read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; retrain the model or restore the file")
     try:
-        state = safetensors_load(path.read_bytes())
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
+        data = path.read_bytes()
+        state = safetensors_load(data)
+        header_length = int.from_bytes(data[:8], "little")  # safetensors: an 8-byte length, then a JSON header
+        metadata = json.loads(data[8 : 8 + header_length]).get("__metadata__") or {}
     except Exception as exc:  # safetensors raises its own error type for a bad header or a short file
         raise CheckpointError(f"{path} is corrupt or truncated ({exc}); retrain the model or restore the file") from exc
     return state, metadata

@@ -131,6 +131,7 @@ class _Loaded:
         self._dataset: ImageDataset | None = None
         self._stats: LatentStats | None = None
         self._hash: str | None = None
+        self.factor_information: dict[tuple[int, int], dict[str, Any]] = {}  # (n, seed) -> LatentService's answer
 
     @property
     def dataset(self) -> ImageDataset:
@@ -309,15 +310,19 @@ class LatentService:
         image = load_image_file(bytes(data), image_size=size, channels=c)  # (C, H, W) in [0, 1]
         return to_uint8(image[None])[0]
 
-    @torch.inference_mode()
-    def encode_image(self, model_id: str, image: np.ndarray) -> np.ndarray:
-        """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size."""
-        model = self._model(model_id)
+    def _one_image(self, model: torch.nn.Module, image: np.ndarray) -> torch.Tensor:
+        """One uint8 (H, W, C) image of the model's size as a (1, C, H, W) batch; DataError for another shape."""
         expected = tuple(model.config.image_shape)
         got = (image.shape[2], image.shape[0], image.shape[1]) if image.ndim == 3 else tuple(image.shape)
         if got != expected:
             raise DataError(f"image of shape {got} (C, H, W) does not fit the model's {expected}; use prepare_upload")
-        return self._encode(model, self._as_images(model, image[None]))[0]
+        return self._as_images(model, image[None])
+
+    @torch.inference_mode()
+    def encode_image(self, model_id: str, image: np.ndarray) -> np.ndarray:
+        """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size."""
+        model = self._model(model_id)
+        return self._encode(model, self._one_image(model, image))[0]
 
     def _latents(self, model_id: str, z) -> torch.Tensor:
         d = self._model(model_id).config.latent_dim
@@ -387,8 +392,7 @@ class LatentService:
         from .metrics.downstream import anomaly_scores
 
         model = self._model(model_id)
-        self.encode_image(model_id, image)  # checks the image's shape
-        scores = anomaly_scores(model, self._as_images(model, image[None]))
+        scores = anomaly_scores(model, self._one_image(model, image))
         return {name: float(values[0]) for name, values in scores.items()}
 
     def factor_information(self, model_id: str, n: int = 5000, seed: int = 0) -> dict[str, Any] | None:
@@ -396,7 +400,7 @@ class LatentService:
         mean (discretized, 20 bins) and the factor, divided by the factor's entropy (0: nothing, 1: all of it),
         on `n` random factor combinations. None when the data has no factors."""
         loaded = self._get(model_id)
-        cache = getattr(loaded, "_factor_information", {})
+        cache = loaded.factor_information
         if (n, seed) not in cache:
             from .data import load_dataset
             from .metrics.disentanglement import mig
@@ -414,7 +418,6 @@ class LatentService:
                 "mig": float(result["mig"]),
                 "n": int(n),
             }
-            loaded._factor_information = cache
         return cache[(n, seed)]
 
     def traverse(self, model_id: str, z, dims: list[int], values) -> np.ndarray:
