@@ -67,7 +67,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iwae-k", type=int, default=100, help="importance samples per image (default 100)")
     p.add_argument("--n-images", type=int, default=10_000, help="images for the ELBO (default 10000)")
     p.add_argument("--iwae-images", type=int, default=1_000, help="images for the IWAE bound (default 1000)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, help="images per forward pass (default 128)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--metrics", default="likelihood",
@@ -206,9 +206,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import METRICS_FILE, load
     from .fileio import atomic_write_json
     from .metrics.evaluate import evaluate, parse_metric_names
+    from .models.base import INFERENCE_BATCH
     from .train import dataset_for_config
 
     names = parse_metric_names(args.metrics)
+    if args.batch_size is None:
+        args.batch_size = INFERENCE_BATCH
     if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1:
         raise ConfigError("--iwae-k, --n-images, --iwae-images and --batch-size must be at least 1")
     model = load(args.dir, device=args.device)

@@ -29,6 +29,7 @@ from .errors import DataError, UnknownNameError, VaeError, unknown_name
 from .fileio import atomic_write_bytes
 from .images import gif_bytes, grid_png, png_bytes, to_uint8
 from .metrics import evaluation_positions
+from .models.base import INFERENCE_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ PROJECTION_METHODS = ("pca", "umap", "tsne")
 DEFAULT_MAP_IMAGES = 1000  # test images in a latent map unless asked otherwise (the app's default too)
 STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
-MAX_BATCH = 512
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -340,7 +340,7 @@ class LatentService:
         """Images (B, H, W, C) uint8 for latents (B, D)."""
         model = self._model(model_id)
         z = self._latents(model_id, z)
-        return np.concatenate([to_uint8(model.decode(part)) for part in z.split(MAX_BATCH)])
+        return np.concatenate([to_uint8(model.decode(part)) for part in z.split(INFERENCE_BATCH)])
 
     def decode_png(self, model_id: str, z, scale: int = 0) -> bytes:
         """One decoded image as PNG bytes, enlarged (scale 0: to about 256 px): the slider's fast path."""
@@ -367,7 +367,7 @@ class LatentService:
             return LatentStats(np.zeros(d, np.float32), np.arange(d), np.ones(d, bool), np.zeros(d, np.float32), ones, ones, 0)
         positions = evaluation_positions(len(dataset), STATS_IMAGES, seed=0)
         means, variances, kls = [], [], []
-        for idx in positions.split(MAX_BATCH):
+        for idx in positions.split(INFERENCE_BATCH):
             posterior = model.encode(dataset.get(idx, device=self.device).images)
             means.append(posterior.mean.double().cpu())
             variances.append(posterior.logvar.double().exp().cpu())
@@ -514,14 +514,14 @@ class LatentService:
         dataset = loaded.dataset
         positions = evaluation_positions(len(dataset), n, seed)
         latents, labels, factors = [], [], []
-        for i, idx in enumerate(positions.split(MAX_BATCH)):
+        for i, idx in enumerate(positions.split(INFERENCE_BATCH)):
             batch = dataset.get(idx, device=self.device)
             latents.append(self._encode(loaded.model, batch.images))
             if batch.labels is not None:
                 labels.append(batch.labels.cpu().numpy())
             if batch.factors is not None:
                 factors.append(batch.factors.cpu().numpy())
-            report(0.5 * (i + 1) * MAX_BATCH / max(n, 1), f"encoding {min((i + 1) * MAX_BATCH, n):,} of {n:,} images")
+            report(0.5 * (i + 1) * INFERENCE_BATCH / max(n, 1), f"encoding {min((i + 1) * INFERENCE_BATCH, n):,} of {n:,} images")
         return (
             np.concatenate(latents),
             np.concatenate(labels) if labels else None,

@@ -9,6 +9,7 @@ import torch
 
 from ..data import ImageDataset
 from ..errors import DataError
+from ..models.base import INFERENCE_BATCH
 from .likelihood import evaluation_positions
 
 ANOMALY_SCORES = ("neg_elbo", "recon_error", "neg_iwae")
@@ -42,7 +43,7 @@ def anomaly_detection(
     *,
     n_images: int = 10_000,
     iwae_k: int = 50,
-    batch_size: int = 256,
+    batch_size: int = INFERENCE_BATCH,
     bins: int = 30,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def linear_probe(
     n_train: int = 10_000,
     n_test: int = 10_000,
     few_labels: int = 100,
-    batch_size: int = 256,
+    batch_size: int = INFERENCE_BATCH,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Test accuracy of a logistic regression on the posterior means, trained with all (up to n_train) labelled

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError, unknown_name
+from ..models.base import INFERENCE_BATCH
 from .downstream import anomaly_detection, linear_probe
 from .likelihood import evaluate_likelihood
 
@@ -35,7 +36,7 @@ def parse_metric_names(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def ground_truth(model: torch.nn.Module, dataset, batch_size: int = 256):
+def ground_truth(model: torch.nn.Module, dataset, batch_size: int = INFERENCE_BATCH):
     """The model's codes as a function of ground-truth factors: images drawn for the factors, then encoded."""
     from .disentanglement import GroundTruth
 
@@ -82,7 +83,7 @@ def evaluate(
     n_images: int = 10_000,
     iwae_k: int = 100,
     iwae_images: int = 1_000,
-    batch_size: int = 256,
+    batch_size: int = INFERENCE_BATCH,
     full_size: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Sections of metrics.json for `names`; `datasets(split)` gives the model's data."""

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from ..data import ImageDataset
+from ..models.base import INFERENCE_BATCH
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) > 0.01
 
@@ -33,7 +34,7 @@ def evaluate_likelihood(
     n_images: int = 10_000,
     iwae_k: int = 100,
     iwae_images: int = 1_000,
-    batch_size: int = 256,
+    batch_size: int = INFERENCE_BATCH,
     seed: int = 0,
 ) -> dict[str, Any]:
     """ELBO terms on `n_images` of `dataset` and the IWAE bound with `iwae_k` samples on the first `iwae_images`

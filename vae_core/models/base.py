@@ -10,6 +10,11 @@ from torch import nn
 from ..config import ModelConfig
 from ..losses import bernoulli_nll, gaussian_nll, kl_normal_std_normal
 
+# Images per forward pass when encoding or decoding many images without gradients. On the CPU the conv nets'
+# activations for 128 64x64 images still fit in cache; at 256 they do not and encoding runs 2-3x slower
+# (measured with bench/metrics.py). Evaluation, metrics and the service all split their work by this.
+INFERENCE_BATCH = 128
+
 
 @dataclass
 class Posterior:
