@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-size", action="store_true")
     args = parser.parse_args(argv)
     results = measure(args.model, args.steps, args.full_size)
-    record("metrics", results, command_line("metrics", argv))
-    print_rows("metrics", results)
+    name = "metrics_full_size" if args.full_size else "metrics"
+    record(name, results, command_line("metrics", argv))
+    print_rows(name, results)
     return 0
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vae_core.registry import make_config
+import torch
+
+from vae_core.registry import build_model, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -11,3 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def tiny_digits_config(**values):
     """A small MLP VAE on 8x8 digits: trains hundreds of steps in seconds."""
     return make_config("vae", dataset="digits", image_size=8, latent_dim=4, hidden_dims=[64], **values)
+
+
+# Settings a variant needs on a tiny config that its defaults do not give (the Trainer fills the data-dependent
+# ones from the dataset).
+TINY_NEEDS = {
+    "cvae": {"num_classes": 3},
+    "btcvae": {"dataset_size": 100},
+    "vqvae": {"vq_steps": 2},
+}
+
+
+def tiny_model(name: str, **values):
+    """Any registered variant on 8x8 images with 3 latents and one hidden layer of 16, seeded."""
+    torch.manual_seed(0)
+    config = make_config(name, image_size=8, latent_dim=3, hidden_dims=[16], **{**TINY_NEEDS.get(name, {}), **values})
+    return build_model(config)

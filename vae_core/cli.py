@@ -84,6 +84,7 @@ def _add_pictures(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--temperature", type=float, default=1.0, help="std of the prior samples (default 1)")
+    p.add_argument("--label", type=int, help="class of every sample, for a conditional model (default: cycle through the classes)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=2, help="draw each pixel this many times larger")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -239,10 +240,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for name, section in sections.items():
         if name == "likelihood":
             print(f"  likelihood ({args.split} split, {section['n_images']} images)")
-            print(f"    ELBO        {section['elbo']:10.3f} nats  (recon {section['recon']:.3f} + KL {section['kl']:.3f})")
-            print(f"    IWAE (k={args.iwae_k:<3}) {section['iwae']:8.3f} nats  on {section['iwae_images']} images")
-            print(f"    active units {section['active_units']} of {config.latent_dim}")
-            print("    KL per dim  " + " ".join(f"{v:.2f}" for v in section["kl_per_dim"]))
+            if section["elbo"] is None:
+                print(f"    reconstruction error {section['recon']:.3f} nats (a {config.model_type} has no ELBO)")
+            else:
+                print(f"    ELBO        {section['elbo']:10.3f} nats  (recon {section['recon']:.3f} + KL {section['kl']:.3f})")
+                print(f"    IWAE (k={args.iwae_k:<3}) {section['iwae']:8.3f} nats  on {section['iwae_images']} images")
+            print(f"    active units {section['active_units']} of {model.latent_dim}")
+            if section["kl_per_dim"] is not None:
+                print("    KL per dim  " + " ".join(f"{v:.2f}" for v in section["kl_per_dim"]))
             continue
         headline = {k: v for k, v in section.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()))
@@ -258,9 +263,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1 or args.n > 4096:
         raise ConfigError(f"--n must be between 1 and 4096, got {args.n}")
     model = load(args.dir, device=args.device)
+    if args.label is not None and not model.conditional:
+        raise ConfigError(f"--label is for conditional models; {args.dir} holds a {model.config.model_type}")
     generator = torch.Generator(device=model.device).manual_seed(args.seed)
     with torch.no_grad():
-        images = model.sample(args.n, temperature=args.temperature, generator=generator)
+        images = model.sample(args.n, args.label, temperature=args.temperature, generator=generator)
     save_grid(images, args.out, scale=args.scale)
     print(f"wrote {args.n} samples to {args.out}")
     return 0
@@ -281,7 +288,7 @@ def cmd_recon(args: argparse.Namespace) -> int:
     positions = evaluation_positions(len(dataset), args.n, args.seed)
     n = len(positions)
     batch = dataset.get(positions, device=model.device)
-    y = batch.labels if getattr(model, "conditional", False) else None
+    y = batch.labels if model.conditional else None
     with torch.no_grad():
         recon = model.reconstruct(batch.images, y)
     ncol = min(8, n)

@@ -53,6 +53,12 @@ class ModelConfig:
         cfg.validate()
         return cfg
 
+    def fit_to_data(self: C, dataset: Any) -> C:
+        """This config with the settings that depend on the training data filled in (a conditional model's class
+        count, the dataset size an estimator needs). Called by the Trainer before it builds the model; a config
+        read from a checkpoint is already filled in, so this must leave set values alone."""
+        return self
+
     def validate(self) -> None:
         """Raise ConfigError naming the first value that cannot work."""
         if self.format_version != FORMAT_VERSION:

@@ -1,4 +1,4 @@
-"""Likelihoods, the Gaussian KL in closed form, and the capacity schedule.
+"""Likelihoods, the Gaussian KL in closed form and its decomposition (beta-TCVAE), and the capacity schedule.
 
 Every function returns nats *per image* (summed over pixels or latent dimensions), never a batch mean,
 so callers decide how to reduce.
@@ -41,3 +41,24 @@ def capacity_at(step: int, capacity_max: float, capacity_steps: int) -> float:
     if capacity_steps <= 0:
         return float(capacity_max)
     return float(capacity_max) * min(1.0, max(step, 0) / capacity_steps)
+
+
+def kl_decomposition(
+    z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, dataset_size: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The KL term split into index-code mutual information, total correlation and dimension-wise KL (Chen et al.
+    2018), each per image (B,), from one sample z ~ q(z|x) per image (B, D) and the batch's posteriors.
+
+    The aggregate posterior q(z) = E_x[q(z|x)] over a dataset of `dataset_size` images is estimated from the batch
+    by minibatch-weighted sampling: log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(B * N), and the same per
+    dimension for the marginals q(z_i,d). Per image, mi + tc + dim_kl = log q(z|x) - log p(z), the one-sample
+    estimate of the KL, whatever the estimate of q(z).
+    """
+    b = z.shape[0]
+    log_q_pairs = log_normal(z.unsqueeze(1), mean.unsqueeze(0), logvar.unsqueeze(0))  # (B, B, D): log q(z_i,d | x_j)
+    log_q_z_given_x = log_q_pairs.diagonal(dim1=0, dim2=1).sum(0)  # (B,): log q(z_i | x_i)
+    log_norm = math.log(b * dataset_size)
+    log_q_z = torch.logsumexp(log_q_pairs.sum(2), dim=1) - log_norm
+    log_prod_q_zd = (torch.logsumexp(log_q_pairs, dim=1) - log_norm).sum(1)
+    log_p_z = log_normal(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
+    return log_q_z_given_x - log_q_z, log_q_z - log_prod_q_zd, log_prod_q_zd - log_p_z

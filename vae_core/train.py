@@ -119,6 +119,7 @@ class Trainer:
         self.dataset = dataset if dataset is not None else dataset_for_config(self.model_config, "train")
         if len(self.dataset) == 0:
             raise DataError(f"dataset {self.model_config.dataset!r} has no training images")
+        self.model_config = self.model_config.fit_to_data(self.dataset)
         torch.manual_seed(train_config.seed)
         self.model = build_model(self.model_config).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr)

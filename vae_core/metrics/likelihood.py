@@ -1,4 +1,5 @@
-"""ELBO, the importance-weighted bound (Burda et al. 2016), KL per dimension and active units."""
+"""ELBO, the importance-weighted bound (Burda et al. 2016), KL per dimension and active units; the distortion alone
+for models without an ELBO."""
 from __future__ import annotations
 
 import math
@@ -46,7 +47,28 @@ def evaluate_likelihood(
     n_iwae = min(iwae_images, len(positions))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)  # the posterior samples, without disturbing the caller's random stream
+        if not getattr(model, "has_elbo", True):
+            return _evaluate_distortion(model, dataset, positions, batch_size, conditional) | {"seed": seed}
         return _evaluate(model, dataset, positions, iwae_k, n_iwae, batch_size, conditional) | {"seed": seed}
+
+
+def _evaluate_distortion(
+    model: torch.nn.Module, dataset: ImageDataset, positions: torch.Tensor, batch_size: int, conditional: bool
+) -> dict[str, Any]:
+    """For a model without an ELBO (the AE, the VQ-VAE): the reconstruction error of its deterministic code, and
+    how much each code coordinate varies. ELBO, IWAE and KL are reported as None: they do not exist."""
+    recon_sum, means = 0.0, []
+    for idx in positions.split(batch_size):
+        batch = dataset.get(idx, device=model.device)
+        y = batch.labels if conditional else None
+        recon_sum += model.distortion(batch.images, y).double().sum().item()
+        means.append(model.encode(batch.images, y).mean.cpu())
+    n_active, variances = active_units(torch.cat(means))
+    return {
+        "active_units": n_active, "elbo": None, "iwae": None, "kl": None, "kl_per_dim": None,
+        "latent_variance": [round(v, 5) for v in variances.tolist()], "n_images": len(positions),
+        "recon": recon_sum / len(positions),
+    }
 
 
 def _evaluate(

@@ -1,5 +1,11 @@
 """Model variants; importing this package registers each one by name."""
+from .ae import Autoencoder
 from .base import LatentVariableModel, LossTerms, Posterior
+from .btcvae import BTCVAE, BTCVAEConfig
+from .cvae import CVAE, CVAEConfig
 from .vae import VAE, VAEConfig
 
-__all__ = ["LatentVariableModel", "LossTerms", "Posterior", "VAE", "VAEConfig"]
+__all__ = [
+    "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "LatentVariableModel", "LossTerms", "Posterior",
+    "VAE", "VAEConfig",
+]

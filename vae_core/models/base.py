@@ -48,10 +48,24 @@ class LossTerms:
     extra: dict[str, torch.Tensor] = field(default_factory=dict)  # variant-specific terms (e.g. the capacity C)
 
 
+# The log-variance a deterministic encoder (AE, VQ-VAE) reports: a posterior of std 3e-7, i.e. a point.
+DETERMINISTIC_LOGVAR = -30.0
+
+
 class LatentVariableModel(nn.Module):
-    """Base class: holds the config and the pixel likelihood; variants add encode/decode/loss."""
+    """Base class: holds the config and the pixel likelihood; variants add encode/decode/loss.
+
+    Every variant provides encode(x, y) -> Posterior over the coordinates the explorer shows (its sliders, maps and
+    interpolations live there), decode(z, y) -> images in [0, 1], decode_logits, sample(n, y, temperature,
+    generator) and loss(x, y, step) -> LossTerms. The class attributes say what else it supports:
+    """
 
     config: ModelConfig
+    conditional: bool = False  # encode/decode/sample need class labels y
+    # The posterior is a Gaussian and the prior over encode()'s coordinates is N(0, I): the KL per dimension, the
+    # ELBO and the IWAE bound exist (elbo_parts, log_importance_weights). False for the AE and the VQ-VAE, which
+    # are measured by their distortion alone.
+    has_elbo: bool = True
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -75,6 +89,22 @@ class LatentVariableModel(nn.Module):
         if self.config.likelihood == "bernoulli":
             return bernoulli_nll(logits, x)
         return gaussian_nll(torch.sigmoid(logits), x, self.log_obs_std)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The image the decoder predicts for z, in [0, 1]: (B, D) -> (B, C, H, W)."""
+        return self.logits_to_image(self.decode_logits(z, y))
+
+    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode the posterior mean: the model's deterministic reconstruction of x."""
+        return self.decode(self.encode(x, y).mean, y)
+
+    def latent_groups(self) -> dict[str, list[int]]:
+        """Named groups of encode()'s coordinates that are traversed separately (a hierarchical model's layers)."""
+        return {"z": list(range(self.latent_dim))}
+
+    def distortion(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """-log p(x | decode(posterior mean)) per image (B,): the deterministic reconstruction's error, in nats."""
+        return self.reconstruction_nll(self.decode_logits(self.encode(x, y).mean, y), x)
 
     @staticmethod
     def logits_to_image(logits: torch.Tensor) -> torch.Tensor:

@@ -18,15 +18,19 @@ def _mlp(sizes: list[int], *, last_activation: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _with_condition(h: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+    return h if cond is None else torch.cat([h, cond.to(h.dtype)], dim=1)
+
+
 class MLPEncoder(nn.Module):
-    """(B, C, H, W) -> (B, out_dim) through hidden_dims."""
+    """(B, C, H, W) [+ (B, cond_dim) condition] -> (B, out_dim) through hidden_dims."""
 
-    def __init__(self, image_shape: tuple[int, int, int], hidden_dims: list[int], out_dim: int):
+    def __init__(self, image_shape: tuple[int, int, int], hidden_dims: list[int], out_dim: int, cond_dim: int = 0):
         super().__init__()
-        self.net = _mlp([math.prod(image_shape), *hidden_dims, out_dim], last_activation=False)
+        self.net = _mlp([math.prod(image_shape) + cond_dim, *hidden_dims, out_dim], last_activation=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(_with_condition(x.flatten(1), cond))
 
 
 class MLPDecoder(nn.Module):
@@ -47,12 +51,15 @@ class MLPDecoder(nn.Module):
 
 
 class ConvEncoder(nn.Module):
-    """(B, C, H, W) -> (B, out_dim): 4x4 stride-2 convs (each halves H and W), then linear layers.
+    """(B, C, H, W) -> (B, out_dim): 4x4 stride-2 convs (each halves H and W), then linear layers, which also see
+    the (B, cond_dim) condition when there is one.
 
     With channels [32, 32, 32, 32] and fc_dims [256, 256] on 64x64 this is Burgess et al.'s dSprites encoder.
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], channels: list[int], fc_dims: list[int], out_dim: int):
+    def __init__(
+        self, image_shape: tuple[int, int, int], channels: list[int], fc_dims: list[int], out_dim: int, cond_dim: int = 0
+    ):
         super().__init__()
         c, size, _ = image_shape
         convs: list[nn.Module] = []
@@ -60,11 +67,11 @@ class ConvEncoder(nn.Module):
             convs += [nn.Conv2d(c, width, kernel_size=4, stride=2, padding=1), nn.ReLU()]
             c, size = width, size // 2
         self.convs = nn.Sequential(*convs).to(memory_format=torch.channels_last)
-        self.head = _mlp([c * size * size, *fc_dims, out_dim], last_activation=False)
+        self.head = _mlp([c * size * size + cond_dim, *fc_dims, out_dim], last_activation=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         h = self.convs(x.contiguous(memory_format=torch.channels_last))  # (B, C_last, s, s)
-        return self.head(h.flatten(1))
+        return self.head(_with_condition(h.flatten(1), cond))
 
 
 class ConvDecoder(nn.Module):
@@ -89,11 +96,12 @@ class ConvDecoder(nn.Module):
         return self.deconvs(h.contiguous(memory_format=torch.channels_last))  # (B, C, H, W), channels-last strides
 
 
-def make_encoder(config: ModelConfig, out_dim: int) -> nn.Module:
-    """The encoder family named by a resolved config, ending in `out_dim` features."""
+def make_encoder(config: ModelConfig, out_dim: int, cond_dim: int = 0) -> nn.Module:
+    """The encoder family named by a resolved config, ending in `out_dim` features; with cond_dim > 0 its forward
+    takes a (B, cond_dim) condition too."""
     if config.architecture == "conv":
-        return ConvEncoder(config.image_shape, config.conv_channels, config.fc_dims, out_dim)
-    return MLPEncoder(config.image_shape, config.hidden_dims, out_dim)
+        return ConvEncoder(config.image_shape, config.conv_channels, config.fc_dims, out_dim, cond_dim)
+    return MLPEncoder(config.image_shape, config.hidden_dims, out_dim, cond_dim)
 
 
 def make_decoder(config: ModelConfig, in_dim: int) -> nn.Module:

@@ -52,14 +52,6 @@ class VAE(LatentVariableModel):
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)  # (B, C, H, W)
 
-    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """The image the decoder predicts for z, in [0, 1]: (B, D) -> (B, C, H, W)."""
-        return self.logits_to_image(self.decode_logits(z, y))
-
-    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Decode the posterior mean: the model's deterministic reconstruction of x."""
-        return self.decode(self.encode(x, y).mean, y)
-
     def sample(
         self,
         n: int,
