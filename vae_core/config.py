@@ -43,6 +43,12 @@ class ModelConfig:
     def image_shape(self) -> tuple[int, int, int]:
         return (self.image_channels, self.image_size, self.image_size)
 
+    @property
+    def encoded_dim(self) -> int:
+        """How many numbers encode() gives per image: the coordinates the explorer's sliders and maps use. The
+        latent size for most variants; a variant whose code is larger than latent_dim says so here."""
+        return self.latent_dim
+
     def resolved(self: C) -> C:
         """A copy with every "auto" value replaced by the concrete choice, then validated."""
         cfg = dataclasses.replace(self)  # type: ignore[type-var]

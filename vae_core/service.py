@@ -25,10 +25,11 @@ import torch
 from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config
 from .data import ImageDataset, load_image_file
 from .device import select_device
-from .errors import DataError, UnknownNameError, VaeError, unknown_name
+from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
 from .fileio import atomic_write_bytes
 from .images import gif_bytes, grid_png, png_bytes, to_uint8
 from .metrics import evaluation_positions
+from .registry import get_entry
 from .models.base import INFERENCE_BATCH
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class ModelInfo:
     beta: float | None = None
     latent_dim: int = 0
     image_shape: tuple[int, int, int] = (0, 0, 0)
+    conditional: bool = False  # decoding needs a class label (a CVAE)
+    num_classes: int = 0  # a conditional model's classes
+    has_elbo: bool = True  # False for the AE and the VQ-VAE: no KL, no ELBO, measured by distortion
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -189,11 +193,13 @@ class LatentService:
                 raise VaeError(f"{path / WEIGHTS_FILE} is missing")
         except VaeError as exc:
             return ModelInfo(model_id, root, path.name, path, error=str(exc))
+        model_cls = get_entry(config.model_type).model_cls
         return ModelInfo(
             model_id, root, path.name, path,
             model_type=config.model_type, dataset=config.dataset, beta=getattr(config, "beta", None),
-            latent_dim=config.latent_dim, image_shape=tuple(config.image_shape),
-            error=self._failed.get(model_id),
+            latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
+            conditional=model_cls.conditional, num_classes=getattr(config, "num_classes", 0),
+            has_elbo=model_cls.has_elbo, error=self._failed.get(model_id),
         )
 
     def info(self, model_id: str) -> ModelInfo:
@@ -293,14 +299,42 @@ class LatentService:
 
     @torch.inference_mode()
     def encode_indices(self, model_id: str, indices) -> np.ndarray:
-        """Posterior means (B, D) of the test images at `indices`."""
+        """Posterior means (B, D) of the test images at `indices` (a conditional model is given their labels)."""
         loaded = self._get(model_id)
         idx = self._indices(loaded.dataset, indices)
         batch = loaded.dataset.get(idx, device=self.device)
-        return self._encode(loaded.model, batch.images)
+        return self._encode(loaded.model, batch.images, batch.labels)
 
-    def _encode(self, model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
-        return model.encode(images).mean.float().cpu().numpy()
+    @torch.inference_mode()
+    def reconstruct_indices(self, model_id: str, indices) -> np.ndarray:
+        """The model's reconstructions (B, H, W, C) uint8 of the test images at `indices` (decoded from their
+        posterior means, with their own labels for a conditional model)."""
+        loaded = self._get(model_id)
+        batch = loaded.dataset.get(self._indices(loaded.dataset, indices), device=self.device)
+        labels = batch.labels if loaded.model.conditional else None
+        return to_uint8(loaded.model.reconstruct(batch.images, labels))
+
+    def class_label(self, model_id: str, index: int) -> int | None:
+        """The class of test image `index` when the model is conditional (what it must be told), else None."""
+        if not self._model(model_id).conditional:
+            return None
+        labels = self.dataset_labels(model_id, [index])
+        return None if labels is None else int(labels[0])
+
+    def _encode(self, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
+        return model.encode(images, labels if model.conditional else None).mean.float().cpu().numpy()
+
+    def _labels(self, model: torch.nn.Module, label, n: int) -> torch.Tensor | None:
+        """The (n,) label tensor a conditional model needs (None for the others); DataError without a valid class."""
+        if not model.conditional:
+            return None
+        k = model.config.num_classes
+        if label is None:
+            raise DataError(f"this {model.config.model_type} is conditional: choose a class (0..{k - 1})")
+        label = int(label)
+        if not 0 <= label < k:
+            raise DataError(f"class {label} is outside 0..{k - 1}")
+        return torch.full((n,), label, dtype=torch.long, device=self.device)
 
     def prepare_upload(self, model_id: str, data: bytes) -> np.ndarray:
         """An uploaded file as the model's kind of image, uint8 (H, W, C); DataError says why it cannot be."""
@@ -319,13 +353,14 @@ class LatentService:
         return self._as_images(model, image[None])
 
     @torch.inference_mode()
-    def encode_image(self, model_id: str, image: np.ndarray) -> np.ndarray:
-        """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size."""
+    def encode_image(self, model_id: str, image: np.ndarray, label: int | None = None) -> np.ndarray:
+        """Posterior mean (D,) of one uint8 (H, W, C) image of the model's size (and its class, for a conditional
+        model)."""
         model = self._model(model_id)
-        return self._encode(model, self._one_image(model, image))[0]
+        return self._encode(model, self._one_image(model, image), self._labels(model, label, 1))[0]
 
     def _latents(self, model_id: str, z) -> torch.Tensor:
-        d = self._model(model_id).config.latent_dim
+        d = self._model(model_id).latent_dim
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
@@ -336,15 +371,29 @@ class LatentService:
         return torch.from_numpy(z).to(self.device)
 
     @torch.inference_mode()
-    def decode(self, model_id: str, z) -> np.ndarray:
-        """Images (B, H, W, C) uint8 for latents (B, D)."""
+    def decode(self, model_id: str, z, label: int | None = None) -> np.ndarray:
+        """Images (B, H, W, C) uint8 for latents (B, D); a conditional model draws them all as class `label`."""
         model = self._model(model_id)
         z = self._latents(model_id, z)
-        return np.concatenate([to_uint8(model.decode(part)) for part in z.split(INFERENCE_BATCH)])
+        return np.concatenate([
+            to_uint8(model.decode(part, self._labels(model, label, len(part)))) for part in z.split(INFERENCE_BATCH)
+        ])
 
-    def decode_png(self, model_id: str, z, scale: int = 0) -> bytes:
+    def decode_png(self, model_id: str, z, scale: int = 0, label: int | None = None) -> bytes:
         """One decoded image as PNG bytes, enlarged (scale 0: to about 256 px): the slider's fast path."""
-        return png_bytes(self.decode(model_id, z)[0], scale)
+        return png_bytes(self.decode(model_id, z, label)[0], scale)
+
+    def restyle(self, model_id: str, z) -> np.ndarray:
+        """A conditional model's "style transfer": one code z drawn as every class, (K, H, W, C)."""
+        model = self._model(model_id)
+        if not model.conditional:
+            raise DataError(f"restyling needs a conditional model; {model_id} is a {model.config.model_type}")
+        z = self._latents(model_id, z)[:1]
+        return np.concatenate([self.decode(model_id, z.cpu().numpy(), k) for k in range(model.config.num_classes)])
+
+    def latent_groups(self, model_id: str) -> dict[str, list[int]]:
+        """Named groups of latent coordinates traversed separately: the layers of a hierarchical model."""
+        return self._model(model_id).latent_groups()
 
     def latent_stats(self, model_id: str) -> LatentStats:
         """KL to the prior and spread of each latent over up to 2,000 test images (measured once per model)."""
@@ -358,7 +407,7 @@ class LatentService:
     @torch.inference_mode()
     def _measure_stats(self, loaded: _Loaded) -> LatentStats:
         model = loaded.model
-        d = model.config.latent_dim
+        d = model.latent_dim
         try:
             dataset = loaded.dataset
         except VaeError as exc:  # no data here: fall back to the prior, every dimension shown
@@ -368,16 +417,20 @@ class LatentService:
         positions = evaluation_positions(len(dataset), STATS_IMAGES, seed=0)
         means, variances, kls = [], [], []
         for idx in positions.split(INFERENCE_BATCH):
-            posterior = model.encode(dataset.get(idx, device=self.device).images)
+            batch = dataset.get(idx, device=self.device)
+            posterior = model.encode(batch.images, batch.labels if model.conditional else None)
             means.append(posterior.mean.double().cpu())
             variances.append(posterior.logvar.double().exp().cpu())
-            kls.append(posterior.kl_per_dim().double().cpu())
-        mean, var, kl = torch.cat(means), torch.cat(variances), torch.cat(kls)
+            if model.has_elbo:
+                kls.append(posterior.kl_per_dim().double().cpu())
+        mean, var = torch.cat(means), torch.cat(variances)
         spread = mean.var(0, unbiased=True) if len(mean) > 1 else torch.zeros(d, dtype=torch.float64)
-        kl_per_dim = kl.mean(0).numpy().astype(np.float32)
+        # Without a KL (AE, VQ-VAE) the coordinates are ordered by how much they vary across images instead.
+        kl_per_dim = torch.cat(kls).mean(0).numpy().astype(np.float32) if kls else np.zeros(d, np.float32)
+        importance = kl_per_dim if kls else spread.numpy()
         return LatentStats(
             kl_per_dim=kl_per_dim,
-            order=np.argsort(-kl_per_dim, kind="stable"),
+            order=np.argsort(-importance, kind="stable"),
             active=(spread > 0.01).numpy(),
             mean=mean.mean(0).numpy().astype(np.float32),
             std=(spread + var.mean(0)).sqrt().numpy().astype(np.float32),  # total variance of the aggregate posterior
@@ -386,13 +439,14 @@ class LatentService:
         )
 
     @torch.inference_mode()
-    def anomaly_scores(self, model_id: str, image: np.ndarray) -> dict[str, float]:
+    def anomaly_scores(self, model_id: str, image: np.ndarray, label: int | None = None) -> dict[str, float]:
         """The anomaly scores of one uint8 (H, W, C) image, as `eval --metrics anomaly` computes them for the test
-        split: -ELBO and -IWAE in nats, and the summed squared reconstruction error (higher: less like training)."""
+        split: -ELBO and -IWAE in nats, and the summed squared reconstruction error (higher: less like training).
+        A model without an ELBO gets the reconstruction error alone."""
         from .metrics.downstream import anomaly_scores
 
         model = self._model(model_id)
-        scores = anomaly_scores(model, self._one_image(model, image))
+        scores = anomaly_scores(model, self._one_image(model, image), self._labels(model, label, 1))
         return {name: float(values[0]) for name, values in scores.items()}
 
     def factor_information(self, model_id: str, n: int = 5000, seed: int = 0) -> dict[str, Any] | None:
@@ -420,7 +474,7 @@ class LatentService:
             }
         return cache[(n, seed)]
 
-    def traverse(self, model_id: str, z, dims: list[int], values) -> np.ndarray:
+    def traverse(self, model_id: str, z, dims: list[int], values, label: int | None = None) -> np.ndarray:
         """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of its values in turn.
         `values` is (N,) for every row alike, or (len(dims), N) for a range per row."""
         base = self._latents(model_id, z)[0].cpu().numpy()
@@ -438,10 +492,12 @@ class LatentService:
         grid = np.repeat(base[None, None], len(dims), 0).repeat(n, 1)  # (R, N, D)
         for r, k in enumerate(dims):
             grid[r, :, int(k)] = values[r]
-        images = self.decode(model_id, grid.reshape(-1, d))
+        images = self.decode(model_id, grid.reshape(-1, d), label)
         return images.reshape(len(dims), n, *images.shape[1:])
 
-    def interpolate(self, model_id: str, z_a, z_b, steps: int, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    def interpolate(
+        self, model_id: str, z_a, z_b, steps: int, method: str = "linear", label: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """`steps` latents from z_a to z_b (ends included) and their images."""
         if method not in ("linear", "slerp"):
             raise unknown_name("interpolation", method, ["linear", "slerp"])
@@ -450,18 +506,27 @@ class LatentService:
         a = self._latents(model_id, z_a)[0].cpu().numpy()
         b = self._latents(model_id, z_b)[0].cpu().numpy()
         path = (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
-        return path, self.decode(model_id, path)
+        return path, self.decode(model_id, path, label)
 
     @torch.inference_mode()
-    def sample(self, model_id: str, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-        """n images decoded from z ~ N(0, temperature^2 I), reproducible by seed."""
+    def sample(
+        self, model_id: str, n: int, temperature: float = 1.0, seed: int = 0, label: int | None = None
+    ) -> np.ndarray:
+        """n samples of the model, reproducible by seed: decodes of z ~ N(0, temperature^2 I), drawn as class
+        `label` by a conditional model (or cycling through the classes without one); a model with a learned
+        prior of its own (the VQ-VAE's code prior) samples from that."""
         if not 1 <= int(n) <= 1024:
             raise DataError(f"ask for 1 to 1024 samples, got {n}")
         if not (math.isfinite(temperature) and temperature >= 0):
             raise DataError(f"temperature must be a number >= 0, got {temperature}")
-        d = self._model(model_id).config.latent_dim
-        z = torch.randn(int(n), d, generator=torch.Generator().manual_seed(int(seed))) * float(temperature)
-        return self.decode(model_id, z.numpy())
+        model = self._model(model_id)
+        labels = self._labels(model, label, int(n)) if label is not None else None
+        generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        try:
+            images = model.sample(int(n), labels, temperature=float(temperature), generator=generator)
+        except ConfigError as exc:  # e.g. a VQ-VAE whose prior was never trained
+            raise DataError(str(exc)) from None
+        return to_uint8(images)
 
     # --- maps ------------------------------------------------------------------------------------------------
     def project(
@@ -516,7 +581,7 @@ class LatentService:
         latents, labels, factors = [], [], []
         for i, idx in enumerate(positions.split(INFERENCE_BATCH)):
             batch = dataset.get(idx, device=self.device)
-            latents.append(self._encode(loaded.model, batch.images))
+            latents.append(self._encode(loaded.model, batch.images, batch.labels))
             if batch.labels is not None:
                 labels.append(batch.labels.cpu().numpy())
             if batch.factors is not None:

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import upload_box
+from explorer.components import class_choice, upload_box
 from vae_core.service import ModelInfo
 
 MODES = {"image": "Test image", "upload": "Upload", "zero": "Zero code"}
@@ -22,6 +22,7 @@ class Picked:
     code: np.ndarray  # (D,) posterior mean
     caption: str
     token: tuple
+    label: int | None = None  # the picture's class, when known (a conditional model encodes with it)
 
 
 def _class_name(summary: dict, label: int | None) -> str | None:
@@ -55,7 +56,9 @@ def show(index_key: str, mode_key: str, model: ModelInfo, *, modes: tuple[str, .
         if image is None:
             return None
         digest = hashlib.sha1(image.tobytes()).hexdigest()[:12]
-        return Picked(image, svc.encode_image(model.id, image), "your upload", ("upload", model.id, digest))
+        label = class_choice.show(f"{index_key}.upload.class", model, "Class of your picture")
+        return Picked(image, svc.encode_image(model.id, image, label), "your upload", ("upload", model.id, digest, label),
+                      label)
 
     names = summary["class_names"]
     columns = st.columns(2 if names else 1)
@@ -74,4 +77,5 @@ def show(index_key: str, mode_key: str, model: ModelInfo, *, modes: tuple[str, .
             )
     image = svc.dataset_images(model.id, [index])[0]
     caption = f"test image #{index}" + (f" (class {current_class})" if current_class is not None else "")
-    return Picked(image, svc.encode_indices(model.id, [index])[0], caption, ("image", model.id, index))
+    return Picked(image, svc.encode_indices(model.id, [index])[0], caption, ("image", model.id, index),
+                  None if labels is None else int(labels[0]))

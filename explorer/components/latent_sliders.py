@@ -1,4 +1,8 @@
-"""One slider per latent dimension, most informative (largest KL) first; inactive dimensions are marked."""
+"""One slider per latent dimension, most informative (largest KL) first; inactive dimensions are marked.
+
+A model without a KL (AE, VQ-VAE) orders its coordinates by how much they vary across images, and a code with
+more coordinates than MAX_SLIDERS (a VQ-VAE's grid of code vectors) shows sliders for the MAX_SLIDERS leading ones;
+the others keep their values."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +12,7 @@ from vae_core.service import LatentStats, ModelInfo
 
 SPREADS = {"prior": "Prior ±3σ", "posterior": "Data ±3σ"}  # slider ranges: of N(0, 1), or of real images' codes
 INACTIVE_HELP = "Inactive: this dimension's code hardly changes from image to image, so the decoder learnt to ignore it."
+MAX_SLIDERS = 32
 
 
 def bounds(stats: LatentStats, spread: str) -> tuple[np.ndarray, np.ndarray]:
@@ -23,9 +28,15 @@ def reseed(key: str) -> None:
     st.session_state[f"{key}.gen"] = st.session_state.get(f"{key}.gen", 0) + 1
 
 
-def label(stats: LatentStats, dim: int) -> str:
-    text = f"z{dim} · KL {float(stats.kl_per_dim[dim]):.2f}"
+def label(stats: LatentStats, dim: int, has_kl: bool = True) -> str:
+    measure = f"KL {float(stats.kl_per_dim[dim]):.2f}" if has_kl else f"σ {float(stats.std[dim]):.2f}"
+    text = f"z{dim} · {measure}"
     return text if bool(stats.active[dim]) else f"{text} · inactive"
+
+
+def shown_dims(model: ModelInfo, stats: LatentStats) -> list[int]:
+    """The dimensions that get a slider, in slider order."""
+    return [int(d) for d in stats.order[:MAX_SLIDERS]]
 
 
 def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: str) -> np.ndarray:
@@ -33,15 +44,16 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
     generation = st.session_state.get(f"{key}.gen", 0)
     low, high = bounds(stats, spread)
     code = np.asarray(z, dtype=np.float64).copy()
-    columns = st.columns(2 if model.latent_dim > 6 else 1)  # read down the first column, then the second
-    per_column = -(-model.latent_dim // len(columns))
-    for rank, dim in enumerate(int(d) for d in stats.order):
+    dims = shown_dims(model, stats)
+    columns = st.columns(2 if len(dims) > 6 else 1)  # read down the first column, then the second
+    per_column = -(-len(dims) // len(columns))
+    for rank, dim in enumerate(dims):
         widget = f"{key}.{model.id}.{spread}.{generation}.z{dim}"
         if widget not in st.session_state:  # a new generation: start from the given code, inside the range
             st.session_state[widget] = float(round(min(max(code[dim], low[dim]), high[dim]), 2))
         with columns[rank // per_column]:
             code[dim] = st.slider(
-                label(stats, dim), float(low[dim]), float(high[dim]), step=0.01, key=widget,
+                label(stats, dim, model.has_elbo), float(low[dim]), float(high[dim]), step=0.01, key=widget,
                 help=None if stats.active[dim] else INACTIVE_HELP,
             )
     return code.astype(np.float32)

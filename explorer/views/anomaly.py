@@ -66,9 +66,10 @@ def main() -> None:
                                    label="Score an image")
     if picked is not None:
         shown.image(png_bytes(picked.image, 4), caption=picked.caption, output_format="PNG")
-    scores = state.service().anomaly_scores(model.id, picked.image) if picked is not None else {}
-    columns = st.columns(len(SCORES))
-    for column, name in zip(columns, SCORES):
+    scores = state.service().anomaly_scores(model.id, picked.image, picked.label) if picked is not None else {}
+    present = [name for name in SCORES if name in section["histograms"]]  # an AE or VQ-VAE has no ELBO scores
+    columns = st.columns(len(present))
+    for column, name in zip(columns, present):
         with column:
             st.plotly_chart(histogram(name, section["histograms"][name], section[f"auroc_{name}"], scores.get(name)),
                             key=f"anomaly.{name}", config={"toImageButtonOptions": {"format": "png", "scale": 2}})

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_grid
+from explorer.components import image_grid, latent_sliders
 from vae_core.service import ModelInfo
 
 PAGE = "compare"
@@ -77,8 +77,12 @@ def _padded(values: np.ndarray) -> list[float]:
 
 
 def rate_distortion(chosen: list[ModelInfo]) -> None:
-    measured = [m for m in chosen if {"kl", "recon"} <= set(state.metrics(m.id).get("likelihood", {}))]
-    missing = [m for m in chosen if m not in measured]
+    def likelihood(m: ModelInfo) -> dict:
+        return state.metrics(m.id).get("likelihood", {})
+
+    measured = [m for m in chosen if likelihood(m).get("kl") is not None and likelihood(m).get("recon") is not None]
+    no_rate = [m for m in chosen if not m.has_elbo]
+    missing = [m for m in chosen if m not in measured and m not in no_rate]
     if measured:
         lik = [state.metrics(m.id)["likelihood"] for m in measured]
         names = [m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in measured]
@@ -96,6 +100,8 @@ def rate_distortion(chosen: list[ModelInfo]) -> None:
             "image (the KL term); distortion is what the decoder then gets wrong. A larger β charges more for rate, "
             "so its model sits further left and higher: a cheaper, more regular code and blurrier pictures."
         )
+    for m in no_rate:
+        st.caption(f"{m.id}: a {m.model_type} has no KL term, so no rate; its distortion (recon) is in the table.")
     for m in missing:
         st.caption(f"{m.id}: not measured: run `vae-explorer eval {os.path.relpath(m.path)} --json`")
 
@@ -125,7 +131,7 @@ def main() -> None:
     st.subheader("Reconstructions")
     indices = test_indices(model, k)
     rows = [svc.dataset_images(model.id, indices)]
-    rows += [svc.decode(m.id, svc.encode_indices(m.id, indices)) for m in chosen]
+    rows += [svc.reconstruct_indices(m.id, indices) for m in chosen]
     image_grid.show("compare.recon", np.concatenate(rows), ncol=k, file_name="reconstructions.png", pixels=48)
     st.caption("Rows, top to bottom: the test images, then their reconstructions by " +
                ", ".join(m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in chosen) + ".")
@@ -137,12 +143,12 @@ def main() -> None:
         stats = state.latent_stats(m.id)
         dims = [int(d) for d in stats.order[:TOP_DIMS]]
         centre = svc.encode_indices(m.id, indices[:1])[0]
-        grid = svc.traverse(m.id, centre, dims, values)
+        grid = svc.traverse(m.id, centre, dims, values, label=svc.class_label(m.id, indices[0]))
         with column:
             st.markdown(f"**{m.name}**")
             image_grid.show(f"compare.traverse.{m.id}", grid.reshape(-1, *grid.shape[2:]), ncol=len(values),
                             file_name=f"{m.name}_top_traversals.png", pixels=40)
-            st.caption(", ".join(f"z{d} (KL {float(stats.kl_per_dim[d]):.2f})" for d in dims))
+            st.caption(", ".join(latent_sliders.label(stats, d, m.has_elbo) for d in dims))
     st.caption("Each row sweeps one latent from −3 to +3 around the code of the first test image. Compare how many "
                "things change in one row: fewer means a more disentangled latent.")
 

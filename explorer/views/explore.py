@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_grid, image_picker, latent_sliders
+from explorer.components import class_choice, image_grid, image_picker, latent_sliders
 from vae_core.service import png_bytes
 
 PAGE = "explore"
@@ -16,6 +16,7 @@ PARAMS = {
     "z": state.latent(lambda model: [0.0] * model.latent_dim),
     "spread": state.choice("prior", tuple(latent_sliders.SPREADS)),
     "cols": state.integer(9, 3, 15),
+    "y": state.integer(0, 0, lambda model: max(model.num_classes - 1, 0)),  # a conditional model's class
 }
 
 
@@ -32,10 +33,19 @@ def _randomize(stats, spread: str, dim: int) -> None:
     _set_code(np.clip(code, low, high))
 
 
+def spread_of(model) -> str:
+    """The sliders' range: a model without a KL has no prior its codes were pulled to, so it always uses the data's."""
+    return state.get(PAGE, "spread") if model.has_elbo else "posterior"
+
+
+def class_of(model) -> int | None:
+    return state.get(PAGE, "y") if model.conditional else None
+
+
 @st.fragment
 def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
     """Re-runs alone when a slider moves: only the decoder is asked for a new picture."""
-    spread = state.get(PAGE, "spread")
+    spread = spread_of(model)
     left, right = st.columns([3, 2], gap="large")
     with right:
         buttons = st.columns(3)
@@ -46,31 +56,66 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
     with left:
         code = latent_sliders.show(SLIDERS, model, stats, state.get(PAGE, "z"), spread)
     state.put(PAGE, "z", [float(v) for v in code])
-    picture = state.service().decode_png(model.id, code)
+    picture = state.service().decode_png(model.id, code, label=class_of(model))
     with right:
         st.image(picture, caption="decoded from the sliders' code", output_format="PNG")
+        if len(latent_sliders.shown_dims(model, stats)) < model.latent_dim:
+            st.caption(f"Sliders for the {latent_sliders.MAX_SLIDERS} coordinates that vary most, of "
+                       f"{model.latent_dim}; the others keep {start.caption}'s values.")
         st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
                            key="explore.picture.download", on_click="ignore", icon=":material/download:")
     state.publish(PAGE, PARAMS, model)
 
 
+MAX_TRAVERSAL_ROWS = 12
+
+
 def traversal(model, stats, start: image_picker.Picked) -> None:
     st.subheader("Traversals")
     cols = st.slider("Values per row", 3, 15, key=state.key(PAGE, "cols"), persist_state="session")
-    active = [int(d) for d in stats.order if stats.active[d]]
-    dims = active or [int(d) for d in stats.order]
-    low, high = latent_sliders.bounds(stats, state.get(PAGE, "spread"))
+    low, high = latent_sliders.bounds(stats, spread_of(model))
     svc = state.service()
-    ranges = np.linspace(low[dims], high[dims], cols, axis=1)  # (rows, cols): each latent's own slider range
-    grid = svc.traverse(model.id, start.code, dims, ranges)
-    image_grid.show("explore.traversal", grid.reshape(-1, *grid.shape[2:]), ncol=cols, file_name=f"{model.name}_traversal.png",
-                    pixels=64)
+    groups = svc.latent_groups(model.id)
+    for name, members in groups.items():
+        ordered = [int(d) for d in stats.order if int(d) in set(members)]
+        active = [d for d in ordered if stats.active[d]]
+        dims = (active or ordered)[:MAX_TRAVERSAL_ROWS]
+        if len(groups) > 1:
+            st.markdown(f"**Layer {name}**")
+        ranges = np.linspace(low[dims], high[dims], cols, axis=1)  # (rows, cols): each latent's own slider range
+        grid = svc.traverse(model.id, start.code, dims, ranges, label=class_of(model))
+        image_grid.show(f"explore.traversal.{name}", grid.reshape(-1, *grid.shape[2:]), ncol=cols, pixels=64,
+                        file_name=f"{model.name}_traversal_{name.split()[0]}.png")
+        order = "largest KL first" if model.has_elbo else "most varying first"
+        st.caption(
+            f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)} "
+            f"({'active latents' if active else 'no latent is active yet, so all of them'}, {order}). Each row sweeps "
+            f"one latent from the left end of its slider range to the right end while every other latent keeps the "
+            f"value of {start.caption}."
+        )
+    if len(groups) > 1:
+        st.caption(
+            "A hierarchical VAE draws the top layer first and the bottom layer given it, so a top-layer latent "
+            "moves the overall picture (which object, its rough shape) and a bottom-layer latent the details."
+        )
     st.caption(
-        f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)} "
-        f"({'active latents' if active else 'no latent is active yet, so all of them'}, largest KL first). Each row sweeps "
-        f"one latent from the left end of its slider range to the right end while every other latent keeps the value "
-        f"of {start.caption}. When a row changes a single trait (stroke width, slant, size, position) and nothing "
-        "else, that latent is *disentangled*; raising β (see Compare β) pushes a model toward this."
+        "When a row changes a single trait (stroke width, slant, size, position) and nothing else, that latent is "
+        "*disentangled*; raising β (see Compare β) pushes a model toward this."
+    )
+
+
+def restyle(model, start: image_picker.Picked) -> None:
+    """A conditional model's style transfer: the start image's code drawn as every class."""
+    if not model.conditional:
+        return
+    st.subheader("Same style, every class")
+    names = class_choice.class_names(model)
+    images = state.service().restyle(model.id, start.code)
+    image_grid.show("explore.restyle", images, ncol=min(len(images), 10), pixels=64, file_name=f"{model.name}_restyle.png")
+    st.caption(
+        f"The code z of {start.caption} decoded once per class ({', '.join(names)}). The encoder was told the class, so z kept "
+        f"what the label does not say: thickness, slant, size. Keeping z and changing the label moves that style "
+        f"from one class to another."
     )
 
 
@@ -127,12 +172,21 @@ def main() -> None:
     elif st.session_state.get("explore.seeded") != start.token:
         st.session_state["explore.seeded"] = start.token
         _set_code(start.code)
+        if start.label is not None and model.conditional:
+            state.put(PAGE, "y", start.label)
     with top[2]:
-        st.segmented_control("Slider range", list(latent_sliders.SPREADS), key=state.key(PAGE, "spread"),
-                             format_func=latent_sliders.SPREADS.get, required=True, persist_state="session",
-                             help="Prior: −3 to +3, three standard deviations of N(0, 1). Data: three standard deviations "
-                                  "around the mean of the codes of real test images, which may sit off-centre or spread less.")
+        if model.has_elbo:
+            st.segmented_control("Slider range", list(latent_sliders.SPREADS), key=state.key(PAGE, "spread"),
+                                 format_func=latent_sliders.SPREADS.get, required=True, persist_state="session",
+                                 help="Prior: −3 to +3, three standard deviations of N(0, 1). Data: three standard "
+                                      "deviations around the mean of the codes of real test images, which may sit "
+                                      "off-centre or spread less.")
+        else:
+            st.caption(f"A {model.model_type} has no prior its codes were pulled to: the sliders span three standard "
+                       "deviations of real images' codes.")
+        class_choice.show(state.key(PAGE, "y"), model)
     sliders_and_picture(model, stats, start)
+    restyle(model, start)
     factor_heatmap(model, stats)
     with st.expander("How does a VAE make this space?"):
         st.markdown(

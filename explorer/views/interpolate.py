@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_grid, image_picker
+from explorer.components import class_choice, image_grid, image_picker
 from vae_core.service import gif_bytes
 
 PAGE = "interpolate"
@@ -15,6 +15,7 @@ PARAMS = {
     "b": state.integer(lambda model: min(1, state.last_index(model)), 0, state.last_index),
     "steps": state.integer(8, 2, 32),
     "method": state.choice("linear", tuple(METHODS)),
+    "y": state.integer(0, 0, lambda model: max(model.num_classes - 1, 0)),  # a conditional model's class
 }
 
 
@@ -32,16 +33,20 @@ def main() -> None:
         a = image_picker.show(state.key(PAGE, "a"), "interpolate.a_from", model, label="Start (A)")
     with ends[1]:
         b = image_picker.show(state.key(PAGE, "b"), "interpolate.b_from", model, label="End (B)")
-    controls = st.columns(2)
+    controls = st.columns(3 if model.conditional else 2)
     steps = controls[0].slider("Steps", 2, 32, key=state.key(PAGE, "steps"), persist_state="session")
     method = controls[1].segmented_control("Path", list(METHODS), key=state.key(PAGE, "method"),
                                            format_func=METHODS.get, required=True, persist_state="session")
+    if model.conditional:
+        with controls[2]:
+            class_choice.show(state.key(PAGE, "y"), model, "Class the path is drawn as")
     state.publish(PAGE, PARAMS, model)
     if a is None or b is None:
         st.info("Upload an image for each end set to Upload (uploads are not part of the page's link).")
         return
 
-    latents, images = state.service().interpolate(model.id, a.code, b.code, steps, method)
+    label = state.get(PAGE, "y") if model.conditional else None
+    latents, images = state.service().interpolate(model.id, a.code, b.code, steps, method, label=label)
     strip = np.concatenate([a.image[None], images, b.image[None]])
     captions = ["A"] + [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)] + ["B"]
     image_grid.show("interpolate.strip", strip, ncol=len(strip), captions=captions,

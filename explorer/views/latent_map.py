@@ -106,7 +106,7 @@ def selection(model) -> None:
         return
     svc = state.service()
     image = svc.dataset_images(model.id, [index])
-    recon = svc.decode(model.id, svc.encode_indices(model.id, [index]))
+    recon = svc.reconstruct_indices(model.id, [index])
     st.markdown(f"**Test image #{index}**")
     image_grid.show("map.selected", np.concatenate([image, recon]), ncol=2, captions=["image", "reconstruction"],
                     file_name=f"{model.name}_{index}.png", pixels=96)

@@ -7,13 +7,14 @@ import secrets
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_grid
+from explorer.components import class_choice, image_grid
 
 PAGE = "sample"
 PARAMS = {
     "n": state.integer(25, 1, 100),
     "t": state.number(1.0, 0.0, 2.0),
     "seed": state.integer(0, 0, 2**31 - 1),
+    "y": state.integer(-1, -1, lambda model: max(model.num_classes - 1, 0)),  # -1: every class in turn
 }
 
 
@@ -30,7 +31,19 @@ def main() -> None:
         "KL term pulled the codes of real images onto that same prior during training, so the decoder knows how to "
         "read a code picked at random. A plain autoencoder has no such pull, and its random codes often decode to mush."
     )
-    controls = st.columns([2, 2, 1])
+    if model.model_type == "ae":
+        st.warning(
+            "This is a plain autoencoder: nothing in its training pulled the codes toward N(0, I), so the random codes "
+            "below land mostly where no training image was encoded. Compare with a VAE's samples on the same data.",
+            icon=":material/science:",
+        )
+    if model.model_type == "vqvae":
+        st.info(
+            "A VQ-VAE's code is a grid of entries from a learned codebook, not a Gaussian vector. Its samples come from "
+            "a second model, an autoregressive prior over the code grid trained after the autoencoder; temperature "
+            "scales that prior's logits.", icon=":material/grid_view:",
+        )
+    controls = st.columns([2, 2, 1, 2] if model.conditional else [2, 2, 1])
     n = controls[0].slider("Number of samples", 1, 100, key=state.key(PAGE, "n"), persist_state="session")
     temperature = controls[1].slider(
         "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
@@ -38,8 +51,15 @@ def main() -> None:
              "Above 1: codes from the tails, where the decoder saw few real codes.",
     )
     controls[2].button("New samples", on_click=_reseed, icon=":material/casino:")
+    label = None
+    if model.conditional:
+        names = class_choice.class_names(model)
+        with controls[3]:
+            label = st.selectbox("Class", [-1, *range(model.num_classes)], key=state.key(PAGE, "y"),
+                                 format_func=lambda k: "every class in turn" if k < 0 else f"{k}: {names[k]}")
+        label = None if label < 0 else int(label)
     seed = state.get(PAGE, "seed")
-    images = state.service().sample(model.id, n, temperature, seed)
+    images = state.service().sample(model.id, n, temperature, seed, label=label)
     image_grid.show("sample.grid", images, ncol=min(10, math.ceil(math.sqrt(n))), pixels=64,
                     file_name=f"{model.name}_samples_t{temperature:g}_seed{seed}.png")
     st.caption(f"{n} samples at temperature {temperature:g}, seed {seed}: the page's link reproduces exactly these.")

@@ -84,3 +84,29 @@ def make_tiny_dsprites(runs: Path) -> None:
     config = make_config("vae", dataset="dsprites", image_size=64, latent_dim=4)
     Trainer(config, TrainConfig(steps=20, batch_size=8, device="cpu"), runs / DSPRITES_MODEL.split("/")[1],
             progress=False).run()
+
+
+def _variants() -> tuple[str, ...]:
+    from vae_core.registry import model_names
+
+    return tuple(name for name in model_names() if name not in ("vae", "beta_vae"))
+
+
+VARIANTS = _variants()  # every registered variant but the VAE, which the shipped models cover
+
+
+def variant_model(name: str) -> str:
+    return f"runs/variant_{name}"
+
+
+def make_variants(runs: Path) -> None:
+    """Each variant other than the VAE, trained briefly on digits: enough for every page to have something to show."""
+    from vae_core.config import TrainConfig
+    from vae_core.registry import make_config
+    from vae_core.train import Trainer
+
+    for name in VARIANTS:
+        sizes = {"vq_steps": 100} if name == "vqvae" else {"latent_dim": 4}
+        config = make_config(name, dataset="digits", image_size=8, hidden_dims=[32], likelihood="gaussian", **sizes)
+        Trainer(config, TrainConfig(steps=150, batch_size=64, device="cpu"), runs / variant_model(name).split("/")[1],
+                progress=False).run()

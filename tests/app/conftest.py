@@ -1,5 +1,5 @@
 """AppTest fixtures: the app runs in-process against the shipped models, plus a runs/ root with a copy of digits_vae
-without metrics.json and a broken folder; projections are cached in a temporary folder."""
+without metrics.json, a broken folder and a briefly trained model of each variant; projections are cached in a temporary folder."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ import shutil
 import pytest
 import streamlit as st
 
-from app_support import PRETRAINED, make_dead_latent_copy, make_tiny_dsprites
+from app_support import PRETRAINED, make_dead_latent_copy, make_tiny_dsprites, make_variants
 
 
 def _clear_caches() -> None:
@@ -25,6 +25,7 @@ def model_roots(tmp_path_factory):
     (runs / "broken" / "config.json").write_text("{not json")
     make_dead_latent_copy(runs)
     make_tiny_dsprites(runs)
+    make_variants(runs)
     saved = {k: os.environ.get(k) for k in ("VAE_EXPLORER_RUNS", "VAE_EXPLORER_PRETRAINED", "XDG_CACHE_HOME", "VAE_EXPLORER_DEVICE")}
     os.environ.update(VAE_EXPLORER_RUNS=str(runs), VAE_EXPLORER_PRETRAINED=str(PRETRAINED),
                       XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu")

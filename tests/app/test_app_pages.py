@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import APP, DIGITS, PAGES, ROOT, SHIPPED, assert_clean, open_app
+from app_support import APP, DIGITS, PAGES, ROOT, SHIPPED, VARIANTS, assert_clean, open_app
 from explorer import state
 
 
@@ -33,7 +33,8 @@ def test_sidebar_lists_every_model_and_flags_the_broken_one():
     labels = at.sidebar.selectbox[0].options  # as shown
     assert all(any(label.startswith(model_id) for label in labels) for model_id in SHIPPED)
     assert any(label.startswith("⚠ broken: runs/broken") for label in labels)
-    assert sum(not label.startswith("⚠") for label in labels) == len(SHIPPED) + 3  # + the two copies and the tiny dSprites model in runs/
+    # + the two copies, the tiny dSprites model and one model per variant in runs/
+    assert sum(not label.startswith("⚠") for label in labels) == len(SHIPPED) + 3 + len(VARIANTS)
 
 
 def test_choosing_a_broken_model_shows_its_error_and_others_keep_working():

@@ -12,28 +12,28 @@ from ..errors import DataError
 from ..models.base import INFERENCE_BATCH
 from .likelihood import evaluation_positions
 
-ANOMALY_SCORES = ("neg_elbo", "recon_error", "neg_iwae")
-
 
 @torch.no_grad()
-def anomaly_scores(model: torch.nn.Module, images: torch.Tensor, iwae_k: int = 50, seed: int = 0) -> dict[str, np.ndarray]:
+def anomaly_scores(
+    model: torch.nn.Module, images: torch.Tensor, y: torch.Tensor | None = None, iwae_k: int = 50, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Per-image anomaly scores (higher = less like the training data), deterministic for identical images:
     neg_elbo: -ELBO with the reconstruction taken at the posterior mean (nats); recon_error: summed squared error of
-    that reconstruction; neg_iwae: -IWAE bound with `iwae_k` noise draws shared by every image."""
-    posterior = model.encode(images)
-    logits = model.decode_logits(posterior.mean)
+    that reconstruction; neg_iwae: -IWAE bound with `iwae_k` noise draws shared by every image. A model without
+    an ELBO (AE, VQ-VAE) gets recon_error alone. `y`: the labels a conditional model needs."""
+    posterior = model.encode(images, y)
+    logits = model.decode_logits(posterior.mean, y)
+    squared = (model.logits_to_image(logits) - images).pow(2).flatten(1).sum(1)
+    scores = {"recon_error": squared.double().cpu().numpy()}
+    if not model.has_elbo:
+        return scores
     recon_nll = model.reconstruction_nll(logits, images)
     kl = posterior.kl_per_dim().sum(1)
-    squared = (model.logits_to_image(logits) - images).pow(2).flatten(1).sum(1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        log_w = model.log_importance_weights(images, iwae_k, shared_noise=True).double()  # (K, B)
+        log_w = model.log_importance_weights(images, iwae_k, y, shared_noise=True).double()  # (K, B)
     neg_iwae = -(torch.logsumexp(log_w, dim=0) - math.log(iwae_k))
-    return {
-        "neg_elbo": (recon_nll + kl).double().cpu().numpy(),
-        "recon_error": squared.double().cpu().numpy(),
-        "neg_iwae": neg_iwae.cpu().numpy(),
-    }
+    return {"neg_elbo": (recon_nll + kl).double().cpu().numpy(), **scores, "neg_iwae": neg_iwae.cpu().numpy()}
 
 
 def anomaly_detection(
@@ -59,11 +59,12 @@ def anomaly_detection(
     if is_anomaly.all() or not is_anomaly.any():
         raise DataError(f"the test images must hold both seen classes and the held-out classes {anomalous_classes}")
     model.eval()
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in ANOMALY_SCORES}
+    parts: dict[str, list[np.ndarray]] = {}
     for idx in positions.split(batch_size):
         batch = test.get(idx, device=model.device)
-        for name, values in anomaly_scores(model, batch.images, iwae_k, seed).items():
-            parts[name].append(values)
+        y = batch.labels if model.conditional else None
+        for name, values in anomaly_scores(model, batch.images, y, iwae_k, seed).items():
+            parts.setdefault(name, []).append(values)
     result: dict[str, Any] = {
         "anomalous_classes": list(anomalous_classes), "n_anomalous": int(is_anomaly.sum()),
         "n_normal": int((~is_anomaly).sum()), "iwae_k": iwae_k, "seed": seed, "auroc": {}, "histograms": {},
@@ -86,7 +87,10 @@ def _means_and_labels(model, dataset: ImageDataset, n: int, seed: int, batch_siz
     if labels_all is None:
         raise DataError(f"a linear probe needs class labels; dataset {dataset.name!r} has none")
     positions = evaluation_positions(len(dataset), n, seed)
-    means = [model.encode(dataset.get(idx, device=model.device).images).mean.float().cpu().numpy() for idx in positions.split(batch_size)]
+    means = []
+    for idx in positions.split(batch_size):
+        batch = dataset.get(idx, device=model.device)
+        means.append(model.encode(batch.images, batch.labels if model.conditional else None).mean.float().cpu().numpy())
     return np.concatenate(means), labels_all[positions].numpy()
 
 

@@ -40,6 +40,11 @@ def ground_truth(model: torch.nn.Module, dataset, batch_size: int = INFERENCE_BA
     """The model's codes as a function of ground-truth factors: images drawn for the factors, then encoded."""
     from .disentanglement import GroundTruth
 
+    if model.conditional:
+        raise DataError(
+            f"disentanglement metrics compare the code with every ground-truth factor; a {model.config.model_type} is "
+            "told the class (one of the factors) and its code is meant to leave it out, so they are not computed for it"
+        )
     if not dataset.factor_sizes:
         raise DataError(
             f"disentanglement metrics need ground-truth factors; dataset {dataset.name!r} has none (dsprites has them)"

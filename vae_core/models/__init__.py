@@ -3,9 +3,10 @@ from .ae import Autoencoder
 from .base import LatentVariableModel, LossTerms, Posterior
 from .btcvae import BTCVAE, BTCVAEConfig
 from .cvae import CVAE, CVAEConfig
+from .hvae import HVAE, HVAEConfig
 from .vae import VAE, VAEConfig
 
 __all__ = [
-    "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "LatentVariableModel", "LossTerms", "Posterior",
-    "VAE", "VAEConfig",
+    "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "HVAE", "HVAEConfig", "LatentVariableModel",
+    "LossTerms", "Posterior", "VAE", "VAEConfig",
 ]

@@ -77,7 +77,8 @@ class LatentVariableModel(nn.Module):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim
+        """The number of coordinates encode() returns and decode() takes (config.encoded_dim)."""
+        return self.config.encoded_dim
 
     @property
     def device(self) -> torch.device:

@@ -9,7 +9,7 @@ from torch import nn
 from ..config import ModelConfig
 
 
-def _mlp(sizes: list[int], *, last_activation: bool) -> nn.Sequential:
+def mlp(sizes: list[int], *, last_activation: bool) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
@@ -27,7 +27,7 @@ class MLPEncoder(nn.Module):
 
     def __init__(self, image_shape: tuple[int, int, int], hidden_dims: list[int], out_dim: int, cond_dim: int = 0):
         super().__init__()
-        self.net = _mlp([math.prod(image_shape) + cond_dim, *hidden_dims, out_dim], last_activation=False)
+        self.net = mlp([math.prod(image_shape) + cond_dim, *hidden_dims, out_dim], last_activation=False)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(_with_condition(x.flatten(1), cond))
@@ -39,7 +39,7 @@ class MLPDecoder(nn.Module):
     def __init__(self, latent_dim: int, hidden_dims: list[int], image_shape: tuple[int, int, int]):
         super().__init__()
         self.image_shape = image_shape
-        self.net = _mlp([latent_dim, *reversed(hidden_dims), math.prod(image_shape)], last_activation=False)
+        self.net = mlp([latent_dim, *reversed(hidden_dims), math.prod(image_shape)], last_activation=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(-1, *self.image_shape)
@@ -67,7 +67,7 @@ class ConvEncoder(nn.Module):
             convs += [nn.Conv2d(c, width, kernel_size=4, stride=2, padding=1), nn.ReLU()]
             c, size = width, size // 2
         self.convs = nn.Sequential(*convs).to(memory_format=torch.channels_last)
-        self.head = _mlp([c * size * size + cond_dim, *fc_dims, out_dim], last_activation=False)
+        self.head = mlp([c * size * size + cond_dim, *fc_dims, out_dim], last_activation=False)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         h = self.convs(x.contiguous(memory_format=torch.channels_last))  # (B, C_last, s, s)
@@ -81,7 +81,7 @@ class ConvDecoder(nn.Module):
         super().__init__()
         out_c, size, _ = image_shape
         self.start_shape = (channels[-1], size >> len(channels), size >> len(channels))
-        self.head = _mlp([latent_dim, *reversed(fc_dims), math.prod(self.start_shape)], last_activation=True)
+        self.head = mlp([latent_dim, *reversed(fc_dims), math.prod(self.start_shape)], last_activation=True)
         widths = list(reversed(channels))
         deconvs: list[nn.Module] = []
         for i, width in enumerate(widths):
