@@ -246,6 +246,7 @@ class Trainer:
         amp = autocast_dtype(self.device)
         conditional = bool(getattr(self.model, "conditional", False))
         sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}  # per term: a staged model (the VQ-VAE) logs some terms in one stage only
         count, images_per_s, final = 0, 0.0, {}
         interval_start = time.perf_counter()
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, dynamic_ncols=True, unit="step")
@@ -270,17 +271,18 @@ class Trainer:
                 count += 1
                 for name, value in self._terms_dict(terms).items():
                     sums[name] = sums.get(name, 0) + value.detach().float()
+                    counts[name] = counts.get(name, 0) + 1
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     elapsed = time.perf_counter() - interval_start
                     self.wall_time_s += elapsed
                     images_per_s = count * len(batch.images) / max(elapsed, 1e-9)
-                    means = {k: _rounded((v / count).tolist()) for k, v in sums.items()}
+                    means = {k: _rounded((v / counts[k]).tolist()) for k, v in sums.items()}
                     final = {k: v for k, v in means.items() if not isinstance(v, list)}
                     record = {"step": self.step, **means, "images_per_s": round(images_per_s, 1)}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
                     bar.set_postfix(loss=f"{means['loss']:.2f}", recon=f"{means['recon']:.2f}", kl=f"{means['kl']:.2f}")
-                    sums, count = {}, 0
+                    sums, counts, count = {}, {}, 0
                     interval_start = time.perf_counter()
                 bar.update(1)
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
@@ -298,8 +300,9 @@ class Trainer:
             log_file.close()
         return TrainResult(self.out_dir, self.step, final, images_per_s, self.wall_time_s)
 
-    @staticmethod
-    def _terms_dict(terms) -> dict[str, torch.Tensor]:
-        out = {"loss": terms.total, "recon": terms.recon, "kl": terms.kl, "kl_per_dim": terms.kl_per_dim}
+    def _terms_dict(self, terms) -> dict[str, torch.Tensor]:
+        out = {"loss": terms.total, "recon": terms.recon, "kl": terms.kl}
+        if self.model.has_elbo:  # the others' KL is zero, and a VQ-VAE has hundreds of coordinates
+            out["kl_per_dim"] = terms.kl_per_dim
         out.update(terms.extra)
         return out

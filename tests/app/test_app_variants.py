@@ -49,3 +49,9 @@ def test_autoencoder_sample_page_explains_the_holes_and_sliders_use_the_data_ran
     assert not any(c.label == "Slider range" for c in at.get("segmented_control"))
     assert all("KL" not in s.label for s in at.slider if s.label.startswith("z"))
 
+
+def test_vqvae_samples_come_from_its_code_prior():
+    at = open_app("sample", model=variant_model("vqvae"))
+    assert_clean(at)
+    assert any("autoregressive prior" in i.value for i in at.info)
+    assert at.image

@@ -52,7 +52,8 @@ def test_shapes_of_encode_decode_sample(name):
     groups = model.latent_groups()
     assert sorted(i for dims in groups.values() for i in dims) == list(range(d))
     if name == "vqvae":
-        model.loss(x, None, step=None)  # one prior step counts as trained, so sample() may run
+        model.train().loss(x, None, step=None)  # one prior training step, so sample() may run
+        model.eval()
     with torch.no_grad():
         assert model.sample(7, generator=torch.Generator().manual_seed(1)).shape == (7, 1, 8, 8)
 

@@ -5,8 +5,9 @@ from .btcvae import BTCVAE, BTCVAEConfig
 from .cvae import CVAE, CVAEConfig
 from .hvae import HVAE, HVAEConfig
 from .vae import VAE, VAEConfig
+from .vqvae import VQVAE, VQVAEConfig
 
 __all__ = [
     "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "HVAE", "HVAEConfig", "LatentVariableModel",
-    "LossTerms", "Posterior", "VAE", "VAEConfig",
+    "LossTerms", "Posterior", "VAE", "VAEConfig", "VQVAE", "VQVAEConfig",
 ]
