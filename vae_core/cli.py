@@ -242,6 +242,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"  likelihood ({args.split} split, {section['n_images']} images)")
             if section["elbo"] is None:
                 print(f"    reconstruction error {section['recon']:.3f} nats (a {config.model_type} has no ELBO)")
+                if "codes_used" in section:
+                    print(f"    codebook: {section['codes_used']} codes used, perplexity {section['codebook_perplexity']:.1f}")
+                if "prior_nll" in section:
+                    print(f"    code prior NLL {section['prior_nll']:.3f} nats; -(recon + prior NLL) "
+                          f"{section['bound_with_prior']:.3f} nats, a bound on log p(x)")
             else:
                 print(f"    ELBO        {section['elbo']:10.3f} nats  (recon {section['recon']:.3f} + KL {section['kl']:.3f})")
                 print(f"    IWAE (k={args.iwae_k:<3}) {section['iwae']:8.3f} nats  on {section['iwae_images']} images")

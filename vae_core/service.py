@@ -62,6 +62,7 @@ class ModelInfo:
     conditional: bool = False  # decoding needs a class label (a CVAE)
     num_classes: int = 0  # a conditional model's classes
     has_elbo: bool = True  # False for the AE and the VQ-VAE: no KL, no ELBO, measured by distortion
+    codebook_size: int = 0  # a VQ-VAE's number of codes
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -199,7 +200,8 @@ class LatentService:
             model_type=config.model_type, dataset=config.dataset, beta=getattr(config, "beta", None),
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
             conditional=model_cls.conditional, num_classes=getattr(config, "num_classes", 0),
-            has_elbo=model_cls.has_elbo, error=self._failed.get(model_id),
+            has_elbo=model_cls.has_elbo, codebook_size=getattr(config, "codebook_size", 0),
+            error=self._failed.get(model_id),
         )
 
     def info(self, model_id: str) -> ModelInfo:
@@ -390,6 +392,32 @@ class LatentService:
             raise DataError(f"restyling needs a conditional model; {model_id} is a {model.config.model_type}")
         z = self._latents(model_id, z)[:1]
         return np.concatenate([self.decode(model_id, z.cpu().numpy(), k) for k in range(model.config.num_classes)])
+
+    def _discrete(self, model_id: str) -> torch.nn.Module:
+        model = self._model(model_id)
+        if not hasattr(model, "nearest_indices"):
+            raise DataError(f"{model_id} is a {model.config.model_type}; only a VQ-VAE has a code grid")
+        return model
+
+    @torch.inference_mode()
+    def code_grid(self, model_id: str, z) -> np.ndarray:
+        """A VQ-VAE's code grid (G, G) int for one point of its continuous coordinates: the nearest codebook entry
+        at each position (what decoding uses)."""
+        model = self._discrete(model_id)
+        return model.nearest_indices(self._latents(model_id, z)[:1])[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def decode_code_grid(self, model_id: str, grid) -> np.ndarray:
+        """The image (H, W, C) uint8 a VQ-VAE draws for a (G, G) grid of codebook indices, e.g. an edited one."""
+        model = self._discrete(model_id)
+        g, k = model.grid_size, model.config.codebook_size
+        grid = np.asarray(grid)
+        if grid.shape != (g, g) or not np.issubdtype(grid.dtype, np.integer):
+            raise DataError(f"a code grid of {model_id} is {g}x{g} whole numbers, got shape {grid.shape} of {grid.dtype}")
+        if grid.min() < 0 or grid.max() >= k:
+            raise DataError(f"codes must lie in 0..{k - 1}, got {int(grid.min())}..{int(grid.max())}")
+        indices = torch.from_numpy(grid.astype(np.int64))[None].to(self.device)
+        return to_uint8(model.decode_indices(indices))[0]
 
     def latent_groups(self, model_id: str) -> dict[str, list[int]]:
         """Named groups of latent coordinates traversed separately: the layers of a hierarchical model."""

@@ -104,6 +104,51 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
     )
 
 
+def code_grid(model, start: image_picker.Picked) -> None:
+    """A VQ-VAE's discrete code: the grid of codebook indices of the start image, and edits of single positions."""
+    if model.model_type != "vqvae":
+        return
+    import plotly.graph_objects as go
+
+    svc = state.service()
+    grid = svc.code_grid(model.id, start.code)
+    g = grid.shape[0]
+    edits_key = f"explore.vq_edits.{start.token}"
+    edits: dict[tuple[int, int], int] = st.session_state.setdefault(edits_key, {})
+    edited = grid.copy()
+    for (r, c), k in edits.items():
+        edited[r, c] = k
+    st.subheader("The code grid")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        fig = go.Figure(go.Heatmap(
+            z=edited, colorscale="Viridis", showscale=False, text=edited.astype(str), texttemplate="%{text}",
+            hovertemplate="row %{y}, column %{x}: code %{z}<extra></extra>",
+        ))
+        fig.update_layout(height=60 + 36 * g, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+        st.plotly_chart(fig, key="explore.vq_grid", config={"toImageButtonOptions": {"format": "png", "scale": 2}})
+    with right:
+        inputs = st.columns(3)
+        row = int(inputs[0].number_input("Row", 0, g - 1, 0, key="explore.vq_row"))
+        col = int(inputs[1].number_input("Column", 0, g - 1, 0, key="explore.vq_col"))
+        code = int(inputs[2].number_input("Code", 0, model.codebook_size - 1, int(edited[row, col]), key="explore.vq_code"))
+        buttons = st.columns(2)
+        if buttons[0].button("Set this code", icon=":material/edit:"):
+            edits[(row, col)] = code
+            st.rerun()
+        if buttons[1].button("Undo all edits", disabled=not edits):
+            edits.clear()
+            st.rerun()
+        pictures = np.stack([svc.decode_code_grid(model.id, grid), svc.decode_code_grid(model.id, edited)])
+        image_grid.show("explore.vq_pictures", pictures, ncol=2, captions=["its code grid", f"with {len(edits)} edits"],
+                        pixels=96, file_name=f"{model.name}_code_edit.png")
+    st.caption(
+        f"A VQ-VAE does not describe an image by a few continuous numbers but by a {g}×{g} grid of words from a "
+        f"codebook of {model.codebook_size}: each cell is the index of the codebook vector nearest to what the encoder "
+        "saw there. Set a cell to another code and the decoder redraws that patch of the image."
+    )
+
+
 def restyle(model, start: image_picker.Picked) -> None:
     """A conditional model's style transfer: the start image's code drawn as every class."""
     if not model.conditional:
@@ -187,6 +232,7 @@ def main() -> None:
         class_choice.show(state.key(PAGE, "y"), model)
     sliders_and_picture(model, stats, start)
     restyle(model, start)
+    code_grid(model, start)
     factor_heatmap(model, stats)
     with st.expander("How does a VAE make this space?"):
         st.markdown(

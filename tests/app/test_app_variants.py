@@ -55,3 +55,17 @@ def test_vqvae_samples_come_from_its_code_prior():
     assert_clean(at)
     assert any("autoregressive prior" in i.value for i in at.info)
     assert at.image
+
+
+def test_vqvae_code_grid_can_be_edited():
+    at = open_app("explore", model=variant_model("vqvae"))
+    assert_clean(at)
+    assert any(h.value == "The code grid" for h in at.subheader)
+    before = next(i for i in at.image if "its code grid" in i.captions)
+    assert "with 0 edits" in before.captions
+    current = next(n for n in at.number_input if n.label == "Code")
+    current.set_value((int(current.value) + 1) % 64).run()
+    next(b for b in at.button if b.label == "Set this code").click().run()
+    assert_clean(at)
+    pictures = next(i for i in at.image if "its code grid" in i.captions)
+    assert "with 1 edits" in pictures.captions

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from support import ROOT
+from support import ROOT, tiny_model
 from vae_core.errors import CheckpointError, DataError, UnknownNameError
 from vae_core.service import LatentService, interpolate_linear, interpolate_slerp
 
@@ -204,3 +204,24 @@ def test_anomaly_scores_of_one_image_match_the_batch_computation(service):
     reference = anomaly_scores(load(ROOT / "pretrained" / "digits_vae", device="cpu"), batch)
     for name, value in one.items():
         assert value == pytest.approx(float(reference[name][0]), rel=1e-5)
+
+
+def test_code_grid_round_trip_and_refusals(tmp_path):
+    """A VQ-VAE's code grid through the service: the grid of a code decodes to that code's picture; bad grids and
+    other variants are refused with a reason."""
+    from vae_core.checkpoint import save_checkpoint
+
+    vq = tiny_model("vqvae", dataset="digits").eval()
+    save_checkpoint(tmp_path / "vq", vq, {})
+    save_checkpoint(tmp_path / "ae", tiny_model("ae", dataset="digits"), {})
+    service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
+    z = service.encode_indices("runs/vq", [3])[0]
+    grid = service.code_grid("runs/vq", z)
+    assert grid.shape == (vq.grid_size, vq.grid_size)
+    np.testing.assert_array_equal(service.decode_code_grid("runs/vq", grid), service.decode("runs/vq", z)[0])
+    with pytest.raises(DataError, match="codes must lie in"):
+        service.decode_code_grid("runs/vq", np.full_like(grid, vq.config.codebook_size))
+    with pytest.raises(DataError, match="whole numbers"):
+        service.decode_code_grid("runs/vq", grid[:1])
+    with pytest.raises(DataError, match="only a VQ-VAE"):
+        service.code_grid("runs/ae", np.zeros(3, np.float32))

@@ -226,3 +226,23 @@ def test_a_given_latent_dim_is_replaced_with_a_warning_and_a_wrong_stored_one_is
 def test_bad_settings_are_named(values, match):
     with pytest.raises(ConfigError, match=match):
         build_model(make_config("vqvae", image_size=8, **values))
+
+
+def test_eval_reports_codebook_use_and_the_bound_with_the_prior(tmp_path):
+    """eval's likelihood section for a VQ-VAE: perplexity and codes used from the test codes, and once the prior
+    is trained, its NLL and the bound recon + prior NLL."""
+    from vae_core.data import load_dataset
+    from vae_core.metrics.likelihood import evaluate_likelihood
+
+    from support import tiny_model
+
+    model = tiny_model("vqvae", dataset="digits")
+    test = load_dataset("digits", "test")
+    before = evaluate_likelihood(model, test, n_images=100, iwae_k=2)
+    assert before["elbo"] is None and "prior_nll" not in before
+    assert 1 <= before["codes_used"] <= model.config.codebook_size
+    assert 1 <= before["codebook_perplexity"] <= before["codes_used"] + 1e-6
+    model.train().loss(test.get(torch.arange(8)).images, step=None)  # one prior step: the prior counts as trained
+    after = evaluate_likelihood(model, test, n_images=100, iwae_k=2)
+    assert after["prior_nll"] > 0
+    assert after["bound_with_prior"] == pytest.approx(-(after["recon"] + after["prior_nll"]))

@@ -57,18 +57,37 @@ def _evaluate_distortion(
 ) -> dict[str, Any]:
     """For a model without an ELBO (the AE, the VQ-VAE): the reconstruction error of its deterministic code, and
     how much each code coordinate varies. ELBO, IWAE and KL are reported as None: they do not exist."""
-    recon_sum, means = 0.0, []
+    discrete = hasattr(model, "nearest_indices")  # a VQ-VAE: also how it uses its codebook, and its prior's fit
+    with_prior = discrete and int(model.prior_steps_done) > 0
+    recon_sum, prior_sum, means, counts = 0.0, 0.0, [], None
     for idx in positions.split(batch_size):
         batch = dataset.get(idx, device=model.device)
         y = batch.labels if conditional else None
         recon_sum += model.distortion(batch.images, y).double().sum().item()
-        means.append(model.encode(batch.images, y).mean.cpu())
+        mean = model.encode(batch.images, y).mean
+        means.append(mean.cpu())
+        if discrete:
+            codes = model.nearest_indices(mean).flatten(1)  # (B, G*G)
+            found = torch.bincount(codes.flatten(), minlength=model.config.codebook_size).double().cpu()
+            counts = found if counts is None else counts + found
+            if with_prior:
+                prior_sum += model.prior.nll(codes).double().sum().item()
+    n = len(positions)
     n_active, variances = active_units(torch.cat(means))
-    return {
+    result = {
         "active_units": n_active, "elbo": None, "iwae": None, "kl": None, "kl_per_dim": None,
-        "latent_variance": [round(v, 5) for v in variances.tolist()], "n_images": len(positions),
-        "recon": recon_sum / len(positions),
+        "latent_variance": [round(v, 5) for v in variances.tolist()], "n_images": n, "recon": recon_sum / n,
     }
+    if discrete:
+        share = counts / counts.sum()
+        result["codebook_perplexity"] = float(torch.exp(-(share * share.clamp_min(1e-12).log()).sum()))
+        result["codes_used"] = int((counts > 0).sum())
+    if with_prior:
+        # With a one-hot posterior over code grids, KL(q || prior) = -log prior(codes): recon + prior NLL bounds
+        # -log p(x) as the ELBO does for a Gaussian model (van den Oord et al. 2017).
+        result["prior_nll"] = prior_sum / n
+        result["bound_with_prior"] = -(recon_sum + prior_sum) / n
+    return result
 
 
 def _evaluate(
