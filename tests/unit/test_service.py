@@ -225,3 +225,38 @@ def test_code_grid_round_trip_and_refusals(tmp_path):
         service.decode_code_grid("runs/vq", grid[:1])
     with pytest.raises(DataError, match="only a VQ-VAE"):
         service.code_grid("runs/ae", np.zeros(3, np.float32))
+
+
+def test_conditional_models_need_a_class_and_restyle_one_code(tmp_path):
+    from vae_core.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "cvae", tiny_model("cvae", dataset="digits", num_classes=10), {})
+    save_checkpoint(tmp_path / "vae", tiny_model("vae", dataset="digits"), {})
+    service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
+    info = service.info("runs/cvae")
+    assert info.conditional and info.num_classes == 10 and not service.info("runs/vae").conditional
+    z = service.encode_indices("runs/cvae", [0, 1])  # test images are encoded with their own labels
+    assert z.shape == (2, 3)
+    with pytest.raises(DataError, match=r"choose a class \(0\.\.9\)"):
+        service.decode("runs/cvae", z)
+    with pytest.raises(DataError, match="class 10 is outside"):
+        service.decode("runs/cvae", z, label=10)
+    styles = service.restyle("runs/cvae", z[0])
+    assert styles.shape == (10, 8, 8, 1)
+    np.testing.assert_array_equal(styles[3], service.decode("runs/cvae", z[:1], label=3)[0])
+    assert len({s.tobytes() for s in styles}) > 1  # the class changes the picture
+    assert service.sample("runs/cvae", 4, seed=0, label=2).shape == (4, 8, 8, 1)
+    with pytest.raises(DataError, match="needs a conditional model"):
+        service.restyle("runs/vae", np.zeros(3, np.float32))
+    assert service.decode("runs/vae", np.zeros((1, 3), np.float32), label=5).shape == (1, 8, 8, 1)  # ignored
+
+
+def test_hierarchical_model_coordinates_and_layers(tmp_path):
+    from vae_core.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "hvae", tiny_model("hvae", dataset="digits", top_latent_dim=2), {})
+    service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
+    assert service.info("runs/hvae").latent_dim == 5  # both layers: 3 + 2
+    assert service.latent_groups("runs/hvae") == {"z1 (bottom)": [0, 1, 2], "z2 (top)": [3, 4]}
+    assert service.encode_indices("runs/hvae", [0]).shape == (1, 5)
+    assert service.traverse("runs/hvae", np.zeros(5, np.float32), [4], np.linspace(-2, 2, 3)).shape == (1, 3, 8, 8, 1)
