@@ -15,6 +15,9 @@ from .blocks import make_decoder, make_encoder
 
 @register("ae", ModelConfig, summary="deterministic autoencoder, no KL: the baseline whose latent space has holes")
 class Autoencoder(LatentVariableModel):
+    """sample() decodes z ~ N(0, I) as for a VAE; an AE has no prior, so these show what its latent space holds
+    away from the training codes, not samples of a model of the data."""
+
     has_elbo = False
 
     def __init__(self, config: ModelConfig):
@@ -29,18 +32,6 @@ class Autoencoder(LatentVariableModel):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)
-
-    def sample(
-        self,
-        n: int,
-        y: torch.Tensor | None = None,
-        temperature: float = 1.0,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """Decode z ~ N(0, temperature^2 I), as for a VAE. An AE has no prior, so these are what its latent space
-        holds away from the training codes, not samples of a model of the data."""
-        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device) * temperature
-        return self.decode(z, y)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, step: int | None = None) -> LossTerms:
         """The reconstruction error alone; kl and kl_per_dim are zeros, kept so every variant logs the same terms."""

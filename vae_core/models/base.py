@@ -91,6 +91,18 @@ class LatentVariableModel(nn.Module):
             return bernoulli_nll(logits, x)
         return gaussian_nll(torch.sigmoid(logits), x, self.log_obs_std)
 
+    def sample(
+        self,
+        n: int,
+        y: torch.Tensor | None = None,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """n images decoded from z ~ N(0, temperature^2 I) over encode()'s coordinates (a variant with a prior of
+        its own, the VQ-VAE, overrides this)."""
+        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device) * temperature
+        return self.decode(z, y)
+
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The image the decoder predicts for z, in [0, 1]: (B, D) -> (B, C, H, W)."""
         return self.logits_to_image(self.decode_logits(z, y))

@@ -112,17 +112,6 @@ class HVAE(LatentVariableModel):
         u1, z2 = z.split([self.config.latent_dim, self.config.top_latent_dim], dim=1)
         return self.decoder(self.to_bottom(u1, z2))
 
-    def sample(
-        self,
-        n: int,
-        y: torch.Tensor | None = None,
-        temperature: float = 1.0,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """n images decoded from [u1 | z2] ~ N(0, temperature^2 I): ancestral sampling at temperature 1."""
-        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device) * temperature
-        return self.decode(z, y)
-
     def elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One-sample estimate: reconstruction NLL per image (B,) and KL per dimension (B, D1 + D2), z1's first.
         z1's KL is KL(q(z1|x, z2) || p(z1|z2)) in closed form at the sampled z2."""

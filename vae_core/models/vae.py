@@ -52,17 +52,6 @@ class VAE(LatentVariableModel):
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)  # (B, C, H, W)
 
-    def sample(
-        self,
-        n: int,
-        y: torch.Tensor | None = None,
-        temperature: float = 1.0,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """n images decoded from z ~ N(0, temperature^2 I)."""
-        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device) * temperature
-        return self.decode(z, y)
-
     def elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One-sample estimate: reconstruction NLL per image (B,) and KL per dimension (B, D)."""
         posterior = self.encode(x, y)
