@@ -318,8 +318,11 @@ def cmd_project(args: argparse.Namespace) -> int:
     service = LatentService({"model": folder.parent}, cache_dir=folder, device=args.device)
     model_id = f"model/{folder.name}"
     n = args.n or min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
+    with_prior = args.with_prior and service.info(model_id).normal_prior
+    if args.with_prior and not with_prior:
+        print(f"{args.dir} samples from a prior over code grids, not N(0, I): no maps with prior samples")
     for method in methods:
-        for prior in ([0, n] if args.with_prior else [0]):
+        for prior in ([0, n] if with_prior else [0]):
             projection = service.project(model_id, n, method, seed=args.seed, prior_samples=prior)
             state = "already stored" if projection.from_cache else f"computed in {projection.seconds:.1f} s"
             print(f"{method} map of {n} images{f' + {prior} prior samples' if prior else ''}: {state}")

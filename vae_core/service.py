@@ -63,6 +63,7 @@ class ModelInfo:
     num_classes: int = 0  # a conditional model's classes
     has_elbo: bool = True  # False for the AE and the VQ-VAE: no KL, no ELBO, measured by distortion
     codebook_size: int = 0  # a VQ-VAE's number of codes
+    normal_prior: bool = True  # its samples decode N(0, I) draws of its coordinates (not a VQ-VAE's code prior)
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -94,7 +95,6 @@ class Projection:
     indices: np.ndarray  # (n,) test-split positions
     labels: np.ndarray | None  # (n,)
     factors: np.ndarray | None  # (n, F)
-    latents: np.ndarray  # (n, D) posterior means
     prior_coords: np.ndarray  # (m, 2)
     method: str
     seconds: float  # time the computation took (when it was made, for a cached one)
@@ -201,6 +201,7 @@ class LatentService:
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
             conditional=model_cls.conditional, num_classes=getattr(config, "num_classes", 0),
             has_elbo=model_cls.has_elbo, codebook_size=getattr(config, "codebook_size", 0),
+            normal_prior=model_cls.normal_prior,
             error=self._failed.get(model_id),
         )
 
@@ -576,6 +577,8 @@ class LatentService:
         dataset = loaded.dataset
         n = int(min(max(int(n), 2), len(dataset)))
         prior_samples = int(max(prior_samples, 0))
+        if prior_samples and not loaded.model.normal_prior:
+            raise DataError(f"{model_id} samples from a prior over code grids, not N(0, I): map it without prior samples")
         report = progress or (lambda fraction, text: None)
         key = f"{loaded.weights_hash}-{method}-n{n}-s{seed}-p{prior_samples}-v{PROJECTION_FORMAT}.npz"
         for folder in (loaded.path / "projections", self.cache_dir / "projections"):
@@ -595,7 +598,7 @@ class LatentService:
         report(0.5, f"fitting {method.upper()} on {len(points):,} points")
         coords = _fit_2d(points, method, seed).astype(np.float32)
         projection = Projection(
-            coords=coords[:n], indices=positions, labels=labels, factors=factors, latents=latents,
+            coords=coords[:n], indices=positions, labels=labels, factors=factors,
             prior_coords=coords[n:], method=method, seconds=time.perf_counter() - start,
         )
         _write_projection(self.cache_dir / "projections" / key, projection)
@@ -650,7 +653,7 @@ def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:
 def _write_projection(path: Path, projection: Projection) -> None:
     buffer = io.BytesIO()
     arrays = {
-        "coords": projection.coords, "indices": projection.indices, "latents": projection.latents,
+        "coords": projection.coords, "indices": projection.indices,
         "prior_coords": projection.prior_coords, "seconds": np.float64(projection.seconds),
     }
     if projection.labels is not None:
@@ -667,7 +670,7 @@ def _write_projection(path: Path, projection: Projection) -> None:
 def _read_projection(path: Path, method: str) -> Projection:
     with np.load(path, allow_pickle=False) as data:
         return Projection(
-            coords=data["coords"], indices=data["indices"], latents=data["latents"],
+            coords=data["coords"], indices=data["indices"],
             labels=data["labels"] if "labels" in data else None,
             factors=data["factors"] if "factors" in data else None,
             prior_coords=data["prior_coords"], method=method, seconds=float(data["seconds"]), from_cache=True,

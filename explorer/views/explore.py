@@ -20,6 +20,23 @@ PARAMS = {
 }
 
 
+INTRO = {
+    "vae": "The encoder squeezes each image into a few numbers, its *code* z. Here you set the code yourself and the "
+           "decoder draws it. Nudge a slider: the picture changes a little, because nearby codes decode to similar "
+           "images (*continuity*). Sweep anywhere in the range: you still get a plausible picture (*completeness*); "
+           "the KL term in training keeps the codes of real images packed around the prior N(0, I), so there are "
+           "few holes.",
+    "ae": "A plain autoencoder: the encoder squeezes each image into a code z and the decoder draws it back, but no "
+          "KL term shapes where the codes go. Near a real image's code the sliders still work; sweep further, or "
+          "press Random, and you reach the holes between the training codes, where the decoder draws mush. A VAE on "
+          "the same data does not have them.",
+    "vqvae": "A VQ-VAE's encoder describes the image by a grid of vectors, and each is replaced by its nearest entry "
+             "in a learned codebook before the decoder sees it. The sliders move the vectors before that snapping, "
+             "so the picture changes in steps, when a vector crosses over to another code. The code grid below is "
+             "the discrete description itself: edit it cell by cell.",
+}
+
+
 def _set_code(code: np.ndarray) -> None:
     state.put(PAGE, "z", [float(v) for v in code])
     latent_sliders.reseed(SLIDERS)
@@ -193,12 +210,7 @@ def main() -> None:
     model = state.require_model()
     from_link = state.bind(PAGE, PARAMS, model)
     st.title("Explore latents")
-    st.caption(
-        "The encoder squeezes each image into a few numbers, its *code* z. Here you set the code yourself and the "
-        "decoder draws it. Nudge a slider: the picture changes a little, because nearby codes decode to similar "
-        "images (*continuity*). Sweep anywhere in the range: you still get a plausible picture (*completeness*); "
-        "the KL term in training keeps the codes of real images packed around the prior N(0, I), so there are few holes."
-    )
+    st.caption(INTRO.get(model.model_type, INTRO["vae"]))
     stats = state.latent_stats(model.id)
     top = st.columns([2, 1, 1])
     with top[0]:
@@ -244,7 +256,8 @@ def main() -> None:
             "strays from N(0, 1); a latent that is not worth its cost collapses onto the prior and turns *inactive*.\n"
             "- KL per latent (in the slider labels, in nats) says how much information that latent carries about the image."
         )
-    traversal(model, stats, start)
+    if model.model_type != "vqvae":  # one pre-quantization coordinate rarely moves a vector to another code
+        traversal(model, stats, start)
     state.publish(PAGE, PARAMS, model)
 
 

@@ -32,7 +32,7 @@ def main() -> None:
         "read a code picked at random. A plain autoencoder has no such pull, and its random codes often decode to mush."
     )
     if model.model_type == "ae":
-        st.warning(
+        st.info(
             "This is a plain autoencoder: nothing in its training pulled the codes toward N(0, I), so the random codes "
             "below land mostly where no training image was encoded. Compare with a VAE's samples on the same data.",
             icon=":material/science:",

@@ -44,7 +44,7 @@ def test_hvae_traverses_each_layer_separately():
 def test_autoencoder_sample_page_explains_the_holes_and_sliders_use_the_data_range():
     at = open_app("sample", model=variant_model("ae"))
     assert_clean(at)
-    assert any("plain autoencoder" in w.value for w in at.warning)
+    assert any("plain autoencoder" in i.value for i in at.info)
     at = open_app("explore", model=variant_model("ae"))
     assert not any(c.label == "Slider range" for c in at.get("segmented_control"))
     assert all("KL" not in s.label for s in at.slider if s.label.startswith("z"))

@@ -33,8 +33,9 @@ def test_pretrained_models_ship_their_default_latent_maps(folder, tmp_path):
     service = LatentService({"pretrained": PRETRAINED}, cache_dir=tmp_path, device="cpu")
     model_id = f"pretrained/{folder.name}"
     n = min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
+    priors = (0, n) if service.info(model_id).normal_prior else (0,)  # a VQ-VAE's prior is over code grids
     for method in ("pca", "umap"):
-        for prior in (0, n):
+        for prior in priors:
             projection = service.project(model_id, n, method, prior_samples=prior)
             assert projection.from_cache, f"run: vae-explorer project {folder} --methods pca,umap --with-prior"
             assert projection.coords.shape == (n, 2) and len(projection.prior_coords) == prior

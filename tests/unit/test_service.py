@@ -128,7 +128,7 @@ def test_dataset_access(service):
 def test_projection_has_one_point_per_image_and_is_cached(service):
     first = service.project(MODEL, 200, "pca", seed=0, prior_samples=30)
     assert first.coords.shape == (200, 2) and first.prior_coords.shape == (30, 2)
-    assert first.labels.shape == (200,) and first.latents.shape == (200, 8) and not first.from_cache
+    assert first.labels.shape == (200,) and not first.from_cache
     second = service.project(MODEL, 200, "pca", seed=0, prior_samples=30)
     assert second.from_cache
     np.testing.assert_array_equal(first.coords, second.coords)
@@ -260,3 +260,14 @@ def test_hierarchical_model_coordinates_and_layers(tmp_path):
     assert service.latent_groups("runs/hvae") == {"z1 (bottom)": [0, 1, 2], "z2 (top)": [3, 4]}
     assert service.encode_indices("runs/hvae", [0]).shape == (1, 5)
     assert service.traverse("runs/hvae", np.zeros(5, np.float32), [4], np.linspace(-2, 2, 3)).shape == (1, 3, 8, 8, 1)
+
+
+def test_a_vqvae_map_has_no_normal_prior_samples(tmp_path):
+    from vae_core.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "vq", tiny_model("vqvae", dataset="digits"), {})
+    service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
+    assert not service.info("runs/vq").normal_prior
+    assert service.project("runs/vq", 50, "pca").coords.shape == (50, 2)
+    with pytest.raises(DataError, match="prior over code grids"):
+        service.project("runs/vq", 50, "pca", prior_samples=50)

@@ -66,6 +66,9 @@ class LatentVariableModel(nn.Module):
     # ELBO and the IWAE bound exist (elbo_parts, log_importance_weights). False for the AE and the VQ-VAE, which
     # are measured by their distortion alone.
     has_elbo: bool = True
+    # sample() decodes draws of N(0, I) over encode()'s coordinates, so mapping such draws beside the codes of real
+    # images shows where they fall. False for the VQ-VAE, whose samples come from a prior over code grids.
+    normal_prior: bool = True
 
     def __init__(self, config: ModelConfig):
         super().__init__()

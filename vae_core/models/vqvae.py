@@ -230,6 +230,7 @@ class CodePrior(nn.Module):
 class VQVAE(LatentVariableModel):
     config: VQVAEConfig
     has_elbo = False
+    normal_prior = False
 
     def __init__(self, config: VQVAEConfig):
         super().__init__(config)
