@@ -57,3 +57,6 @@ recipe fashion_hvae --model hvae "${MLP[@]}" "${FASHION[@]}" --set warmup_steps=
 recipe fashion_cvae --model cvae "${MLP[@]}" "${FASHION[@]}"
 recipe fashion_ae --model ae "${MLP[@]}" "${FASHION[@]}"
 recipe fashion_vqvae --model vqvae --set codebook_size=128 --set vq_steps=7000 "${FASHION[@]}"
+
+# The model cards (pretrained/README.md), remade from the metrics files the recipes wrote.
+vae-explorer cards pretrained --write > /dev/null

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     sub.add_parser("models", help="list the model types")
     sub.add_parser("datasets", help="list the datasets")
+    p = sub.add_parser("cards", help="the model-card tables of a folder of models, from their metrics files")
+    p.add_argument("dir", nargs="?", default="pretrained", help="folder of model folders (default pretrained)")
+    p.add_argument("--write", action="store_true", help="write them to DIR/README.md instead of printing them")
     return parser
 
 
@@ -368,6 +371,22 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cards(args: argparse.Namespace) -> int:
+    from .cards import CARDS_FILE, cards
+    from .fileio import atomic_write_bytes
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder of models")
+    text = cards(folder)
+    if args.write:
+        atomic_write_bytes(folder / CARDS_FILE, text.encode("utf-8"))
+        print(f"wrote {folder / CARDS_FILE}")
+    else:
+        print(text, end="")
+    return 0
+
+
 COMMANDS = {
     "train": cmd_train,
     "eval": cmd_eval,
@@ -377,6 +396,7 @@ COMMANDS = {
     "app": cmd_app,
     "models": cmd_models,
     "datasets": cmd_datasets,
+    "cards": cmd_cards,
 }
 
 

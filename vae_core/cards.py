@@ -1,0 +1,135 @@
+"""Model cards: pretrained/README.md's tables, written from each model folder's config.json, training.json and
+metrics.json, so no number in them is typed by hand. `vae-explorer cards pretrained --write` remakes the file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE
+
+CARDS_FILE = "README.md"
+HEADER = """# Pretrained models
+
+Every model here was trained, measured and mapped by the project's own CLI: `bash pretrained/recipes.sh NAME`
+reproduces one (the recipe file says how and why each was made). The tables below are generated from each
+folder's config.json, training.json and metrics.json by `vae-explorer cards pretrained --write`; do not edit them
+by hand. Likelihoods are in nats per image on the test split (ELBO on up to 10,000 images, IWAE with k=100 on
+500); a dash means the model does not have that number (an autoencoder and a VQ-VAE have no KL and no ELBO).
+"""
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+
+
+def _model_description(config: dict[str, Any]) -> str:
+    arch = config.get("architecture", "")
+    parts = [config.get("model_type", "?"), arch]
+    if "beta" in config and config.get("model_type") in ("vae", "beta_vae", "btcvae", "cvae"):
+        parts.append(f"β={config['beta']:g}")
+    if config.get("objective") == "capacity":
+        parts.append(f"capacity to {config.get('capacity_max'):g} nats")
+    if config.get("exclude_classes"):
+        parts.append(f"without class {', '.join(map(str, config['exclude_classes']))}")
+    return ", ".join(p for p in parts if p)
+
+
+def _latents(config: dict[str, Any]) -> str:
+    """The code's size as a reader counts it: a hierarchical model's layers, a VQ-VAE's grid of code vectors."""
+    d = config.get("latent_dim")
+    if not isinstance(d, int):
+        return "–"
+    if isinstance(config.get("top_latent_dim"), int):
+        return f"{d} + {config['top_latent_dim']}"
+    code_dim = config.get("code_dim")
+    if isinstance(code_dim, int) and code_dim > 0:
+        grid = round((d // code_dim) ** 0.5)
+        return f"{grid}×{grid} codes of {config.get('codebook_size', '?')}"
+    return str(d)
+
+
+def cards(root: str | Path) -> str:
+    """The text of pretrained/README.md for the model folders in `root`."""
+    root = Path(root)
+    folders = sorted(p for p in root.iterdir() if (p / CONFIG_FILE).is_file())
+    models = [(p.name, _read(p / CONFIG_FILE), _read(p / TRAINING_FILE), _read(p / METRICS_FILE)) for p in folders]
+    lines = [HEADER]
+
+    lines += ["## Every model", ""]
+    rows = []
+    for name, config, training, metrics in models:
+        lik = metrics.get("likelihood", {})
+        train = training.get("train_config", {})
+        rows.append([
+            f"`{name}`", config.get("dataset", "?"), _model_description(config), _latents(config),
+            f"{_number(training.get('steps_done'))} × {_number(train.get('batch_size'))}",
+            f"{_number(training.get('wall_time_s'), 0)} s", _number(lik.get("elbo")), _number(lik.get("iwae")),
+            _number(lik.get("recon")), _number(lik.get("kl")), _number(lik.get("active_units")),
+        ])
+    lines += _table(["model", "data", "variant", "latents", "steps × batch", "training", "ELBO", "IWAE",
+                     "recon", "KL", "active"], rows)
+
+    def section(title: str, note: str, key: str, columns: list[tuple[str, Callable[[dict], Any], int]]) -> None:
+        chosen = [(name, metrics[key]) for name, _, _, metrics in models if isinstance(metrics.get(key), dict)]
+        if not chosen:
+            return
+        lines.extend(["", f"## {title}", "", note, ""])
+        lines.extend(_table(["model", *(c[0] for c in columns)],
+                            [[f"`{name}`", *(_number(get(values), digits) for _, get, digits in columns)]
+                             for name, values in chosen]))
+
+    section(
+        "Disentanglement (dSprites)",
+        "MIG (10,000 points, 20 bins), FactorVAE and beta-VAE scores (held-out vote accuracy, a tenth of "
+        "disentanglement_lib's votes) and DCI (Lasso importances), from `vae-explorer eval --metrics "
+        "mig,factorvae,betavae,dci`.",
+        "disentanglement",
+        [("MIG", lambda m: m.get("mig"), 3), ("FactorVAE", lambda m: m.get("factorvae"), 3),
+         ("beta-VAE", lambda m: m.get("betavae"), 3), ("DCI disent.", lambda m: m.get("dci_disentanglement"), 3),
+         ("DCI compl.", lambda m: m.get("dci_completeness"), 3),
+         ("DCI inform.", lambda m: m.get("dci_informativeness"), 3)],
+    )
+    section(
+        "Representation: linear probe",
+        "Logistic regression on the codes of 10,000 training images, accuracy on 10,000 test images, with all "
+        "labels and with 100 (`--metrics probe`).",
+        "probe",
+        [("all labels", lambda m: m.get("accuracy_all_labels"), 3), ("100 labels", lambda m: m.get("accuracy_100_labels"), 3),
+         ("chance", lambda m: m.get("chance_accuracy"), 3)],
+    )
+    section(
+        "Anomaly detection",
+        "ROC AUC for telling the classes a model never saw from the others, by three scores (`--metrics anomaly`).",
+        "anomaly",
+        [("−ELBO", lambda m: m.get("auroc_neg_elbo"), 3), ("reconstruction error", lambda m: m.get("auroc_recon_error"), 3),
+         ("−IWAE", lambda m: m.get("auroc_neg_iwae"), 3)],
+    )
+    discrete = [(name, metrics["likelihood"]) for name, _, _, metrics in models
+                if "codes_used" in metrics.get("likelihood", {})]
+    if discrete:
+        lines.extend(["", "## VQ-VAE codes", "", "Codebook use on the test images, and the code prior's fit.", ""])
+        lines.extend(_table(
+            ["model", "codes used", "perplexity", "prior NLL", "−(recon + prior NLL)"],
+            [[f"`{name}`", _number(lik.get("codes_used")), _number(lik.get("codebook_perplexity")),
+              _number(lik.get("prior_nll")), _number(lik.get("bound_with_prior"))] for name, lik in discrete],
+        ))
+    return "\n".join(lines) + "\n"
