@@ -36,6 +36,8 @@ recipe dsprites_beta4 --model beta_vae --beta 4 "${DSPRITES[@]}"
 # beta-TCVAE (beta 6 on the total correlation alone) with the same network and budget: how far penalising only the
 # dependence between latents gets, against beta-VAE's penalty on the whole KL.
 recipe dsprites_btcvae --model btcvae "${DSPRITES[@]}"
+# beta = 16 completes the sweep.
+recipe dsprites_beta16 --model beta_vae --beta 16 "${DSPRITES[@]}"
 
 # Fashion-MNIST without trousers (class 1): an MLP VAE whose test split holds a class it never saw, for anomaly
 # detection and the linear probe.
@@ -57,6 +59,8 @@ recipe fashion_hvae --model hvae "${MLP[@]}" "${FASHION[@]}" --set warmup_steps=
 recipe fashion_cvae --model cvae "${MLP[@]}" "${FASHION[@]}"
 recipe fashion_ae --model ae "${MLP[@]}" "${FASHION[@]}"
 recipe fashion_vqvae --model vqvae --set codebook_size=128 --set vq_steps=7000 "${FASHION[@]}"
+# Two latents, the same MLP and budget: its latent space is its own map.
+recipe fashion_vae_2d --model vae --arch mlp --set 'hidden_dims=[512,256]' --latent-dim 2 "${FASHION[@]}"
 
 # The model cards (pretrained/README.md), remade from the metrics files the recipes wrote.
 vae-explorer cards pretrained --write > /dev/null
