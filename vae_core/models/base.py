@@ -57,7 +57,7 @@ class LatentVariableModel(nn.Module):
 
     Every variant provides encode(x, y) -> Posterior over the coordinates the explorer shows (its sliders, maps and
     interpolations live there), decode(z, y) -> images in [0, 1], decode_logits, sample(n, y, temperature,
-    generator) and loss(x, y, step) -> LossTerms. The class attributes say what else it supports:
+    generator) and loss(x, y, step) -> LossTerms. The class attributes below say what else it supports.
     """
 
     config: ModelConfig
