@@ -63,8 +63,8 @@ def _evaluate_distortion(
     for idx in positions.split(batch_size):
         batch = dataset.get(idx, device=model.device)
         y = batch.labels if conditional else None
-        recon_sum += model.distortion(batch.images, y).double().sum().item()
         mean = model.encode(batch.images, y).mean
+        recon_sum += model.distortion(batch.images, y, mean).double().sum().item()
         means.append(mean.cpu())
         if discrete:
             codes = model.nearest_indices(mean).flatten(1)  # (B, G*G)

@@ -118,9 +118,13 @@ class LatentVariableModel(nn.Module):
         """Named groups of encode()'s coordinates that are traversed separately (a hierarchical model's layers)."""
         return {"z": list(range(self.latent_dim))}
 
-    def distortion(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """-log p(x | decode(posterior mean)) per image (B,): the deterministic reconstruction's error, in nats."""
-        return self.reconstruction_nll(self.decode_logits(self.encode(x, y).mean, y), x)
+    def distortion(
+        self, x: torch.Tensor, y: torch.Tensor | None = None, mean: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """-log p(x | decode(posterior mean)) per image (B,): the deterministic reconstruction's error, in nats.
+        `mean`: x's posterior mean, when the caller has already encoded x."""
+        mean = self.encode(x, y).mean if mean is None else mean
+        return self.reconstruction_nll(self.decode_logits(mean, y), x)
 
     @staticmethod
     def logits_to_image(logits: torch.Tensor) -> torch.Tensor:
