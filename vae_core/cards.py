@@ -67,6 +67,67 @@ def _latents(config: dict[str, Any]) -> str:
     return str(d)
 
 
+RECON_FAILURE = 2.0  # a recon loss this many times the plain VAE's on the same data means it did not learn
+
+
+def _plain_beta(config: dict[str, Any]) -> float | None:
+    """The KL weight of a plain VAE or β-VAE (recon + β·KL); None for any other objective."""
+    if config.get("model_type") not in ("vae", "beta_vae") or config.get("objective", "beta") != "beta":
+        return None
+    beta = config.get("beta", 1.0)
+    return float(beta) if isinstance(beta, (int, float)) else None
+
+
+def _disentangling(config: dict[str, Any]) -> float | None:
+    """For a model trained to disentangle more than a plain VAE, the largest β of a plain β-VAE it must beat on MIG:
+    its own β for a β-VAE or beta-TCVAE, and γ for the capacity objective, which charges γ for every nat above its
+    target C; None for any other model."""
+    if config.get("objective") == "capacity":
+        gamma = config.get("gamma")
+        return float(gamma) if isinstance(gamma, (int, float)) else None
+    beta = config.get("beta")
+    if not isinstance(beta, (int, float)) or beta <= 1:
+        return None
+    return float(beta) if config.get("model_type") in ("beta_vae", "btcvae") else None
+
+
+def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:
+    """Plain-language warnings, each computed from the metrics files: a model that fell short of a simpler one, a
+    model that did not learn to reconstruct, a likelihood that ranks unseen data as more likely."""
+    found = []
+    for name, config, _, metrics in models:
+        data = config.get("dataset")
+        siblings = [(n, c, m) for n, c, _, m in models if n != name and c.get("dataset") == data]
+        mig = metrics.get("disentanglement", {}).get("mig")
+        bar = _disentangling(config)
+        if isinstance(mig, (int, float)) and bar is not None:
+            simpler = [(m["disentanglement"]["mig"], n, _plain_beta(c)) for n, c, m in siblings
+                       if (_plain_beta(c) or 0) and _plain_beta(c) <= bar
+                       and isinstance(m.get("disentanglement", {}).get("mig"), (int, float))]
+            if simpler and max(simpler)[0] > mig:
+                best, other, beta = max(simpler)
+                own = f"γ={bar:g}" if config.get("objective") == "capacity" else f"β={bar:g}"
+                found.append(f"`{name}` falls short: its MIG ({mig:.3f}) is below that of `{other}` ({best:.3f}), a "
+                             f"plain β-VAE whose KL weight (β={beta:g}) is no larger than this model's ({own}). It "
+                             "ships as what this budget gave, not as a good example of its objective.")
+        recon = metrics.get("likelihood", {}).get("recon")
+        plain = [m["likelihood"]["recon"] for n, c, m in siblings if _plain_beta(c) == 1.0
+                 and c.get("latent_dim") == config.get("latent_dim")
+                 and isinstance(m.get("likelihood", {}).get("recon"), (int, float))]
+        if isinstance(recon, (int, float)) and plain and recon > 0 and recon > RECON_FAILURE * min(plain):
+            found.append(f"`{name}` did not learn to reconstruct: its reconstruction loss ({recon:.1f} nats) is over "
+                         f"{RECON_FAILURE:g} times that of a plain VAE on the same data ({min(plain):.1f}).")
+        anomaly = metrics.get("anomaly", {})
+        by_elbo, by_recon = anomaly.get("auroc_neg_elbo"), anomaly.get("auroc_recon_error")
+        if isinstance(by_elbo, (int, float)) and by_elbo < 0.5:
+            better = (f" Reconstruction error does better ({by_recon:.3f})." if isinstance(by_recon, (int, float))
+                      and by_recon > by_elbo else "")
+            found.append(f"`{name}`: ranked by −ELBO, the unseen class looks *more* likely than the seen ones (AUROC "
+                         f"{by_elbo:.3f}, below chance). That is the known failure of likelihoods as novelty scores "
+                         f"(Nalisnick et al., 2019): images with few lit pixels score high whether or not the model saw them.{better}")
+    return found
+
+
 def cards(root: str | Path) -> str:
     """The text of pretrained/README.md for the model folders in `root`."""
     root = Path(root)
@@ -132,4 +193,8 @@ def cards(root: str | Path) -> str:
             [[f"`{name}`", _number(lik.get("codes_used")), _number(lik.get("codebook_perplexity")),
               _number(lik.get("prior_nll")), _number(lik.get("bound_with_prior"))] for name, lik in discrete],
         ))
+    warnings = notes(models)
+    if warnings:
+        lines.extend(["", "## Notes", "", "Computed from the numbers above when the cards are made.", ""])
+        lines.extend(f"- {w}" for w in warnings)
     return "\n".join(lines) + "\n"

@@ -56,7 +56,8 @@ class ModelInfo:
     path: Path
     model_type: str = ""
     dataset: str = ""
-    beta: float | None = None
+    beta: float | None = None  # the KL weight (None when the model has none, or its objective is capacity)
+    capacity: float | None = None  # the capacity objective's final KL target C, in nats
     latent_dim: int = 0
     image_shape: tuple[int, int, int] = (0, 0, 0)
     conditional: bool = False  # decoding needs a class label (a CVAE)
@@ -67,11 +68,23 @@ class ModelInfo:
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
+    def weight(self) -> str:
+        """What its objective charges for the KL: "β=4", "C=25" (a capacity target in nats), or ""."""
+        if self.capacity is not None:
+            return f"C={self.capacity:g}"
+        return "" if self.beta is None else f"β={self.beta:g}"
+
+    @property
+    def short_name(self) -> str:
+        """Its folder name with its KL weight, e.g. "dsprites_beta4 (β=4)"."""
+        return f"{self.name} ({self.weight})" if self.weight else self.name
+
+    @property
     def label(self) -> str:
         if self.error:
             return f"{self.id} (broken)"
-        beta = "" if self.beta is None else f", β={self.beta:g}"
-        return f"{self.id} · {self.model_type} on {self.dataset}{beta}, {self.latent_dim} latents"
+        weight = f", {self.weight}" if self.weight else ""
+        return f"{self.id} · {self.model_type} on {self.dataset}{weight}, {self.latent_dim} latents"
 
 
 @dataclass(frozen=True)
@@ -195,9 +208,12 @@ class LatentService:
         except VaeError as exc:
             return ModelInfo(model_id, root, path.name, path, error=str(exc))
         model_cls = get_entry(config.model_type).model_cls
+        capacity = getattr(config, "objective", "beta") == "capacity"
         return ModelInfo(
             model_id, root, path.name, path,
-            model_type=config.model_type, dataset=config.dataset, beta=getattr(config, "beta", None),
+            model_type=config.model_type, dataset=config.dataset,
+            beta=None if capacity else getattr(config, "beta", None),
+            capacity=getattr(config, "capacity_max", None) if capacity else None,
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
             conditional=model_cls.conditional, num_classes=getattr(config, "num_classes", 0),
             has_elbo=model_cls.has_elbo, codebook_size=getattr(config, "codebook_size", 0),
@@ -294,6 +310,23 @@ class LatentService:
         if len(positions) == 0:
             raise DataError(f"the test split has no image of class {class_index}")
         return int(positions[int(nth) % len(positions)])
+
+    def example_indices(self, model_id: str, k: int, seed: int = 0) -> list[int]:
+        """k test positions to show a model with: one class after another (0, 1, 2, ..., 0, 1, ...), each image a
+        seeded random member of its class, or a seeded random draw when the data has no classes. Random, not the
+        first ones: dSprites' test split runs in factor-grid order, so its first images all share a corner."""
+        dataset = self._get(model_id).dataset
+        rng = np.random.default_rng(seed)
+        labels = dataset.all_labels()
+        if labels is None:
+            return sorted(int(i) for i in rng.choice(len(dataset), size=min(k, len(dataset)), replace=False))
+        members = [torch.nonzero(labels == c).squeeze(1).numpy() for c in range(int(labels.max()) + 1)]
+        members = [rng.permutation(m) for m in members if len(m)]
+        picks = []
+        for j in range(k):
+            pool = members[j % len(members)]
+            picks.append(int(pool[(j // len(members)) % len(pool)]))
+        return picks
 
     # --- codes and pictures --------------------------------------------------------------------------------
     def _as_images(self, model: torch.nn.Module, pixels: np.ndarray) -> torch.Tensor:

@@ -38,6 +38,6 @@ def show(key: str = state.MODEL_KEY) -> ModelInfo | None:
             st.error(model.error)
         elif model is not None:
             c, h, w = model.image_shape
-            beta = "" if model.beta is None else f" · β = {model.beta:g}"
-            st.caption(f"{model.model_type} on {model.dataset} ({w}×{h}×{c}) · {model.latent_dim} latents{beta}")
+            weight = f" · {model.weight}" if model.weight else ""
+            st.caption(f"{model.model_type} on {model.dataset} ({w}×{h}×{c}) · {model.latent_dim} latents{weight}")
         return model

@@ -13,16 +13,48 @@ from explorer.components import image_grid, latent_sliders
 from vae_core.service import ModelInfo
 
 PAGE = "compare"
-MAX_MODELS = 4
+MAX_MODELS = 5
 TOP_DIMS = 3
+MIN_SWEEP = 3
 HEADLINE = {"elbo": "ELBO", "iwae": "IWAE", "recon": "recon", "kl": "KL", "active_units": "active units"}
-BOOKKEEPING = {"seed", "n_images", "iwae_images", "iwae_k", "format_version", "steps"}
+TITLES = {  # (section, name) in metrics.json -> column title
+    ("disentanglement", "mig"): "MIG", ("disentanglement", "factorvae"): "FactorVAE",
+    ("disentanglement", "betavae"): "β-VAE score", ("disentanglement", "dci_disentanglement"): "DCI disent.",
+    ("disentanglement", "dci_completeness"): "DCI compl.", ("disentanglement", "dci_informativeness"): "DCI inform.",
+    ("probe", "accuracy_all_labels"): "probe, all labels", ("probe", "accuracy_100_labels"): "probe, 100 labels",
+    ("anomaly", "auroc_neg_elbo"): "anomaly AUROC, −ELBO", ("anomaly", "auroc_recon_error"): "anomaly AUROC, recon",
+    ("anomaly", "auroc_neg_iwae"): "anomaly AUROC, −IWAE",
+}
+# counts and settings, and the two likelihood names that repeat recon and KL
+BOOKKEEPING = {"seed", "n_images", "iwae_images", "iwae_k", "format_version", "steps", "rate", "distortion",
+               "chance_accuracy"}
 
 
 def comparable(model: ModelInfo) -> list[ModelInfo]:
     """Usable models of the same data and image size as `model` (it first): their pictures can share a grid."""
     same = [m for m in state.healthy(state.models()) if m.dataset == model.dataset and m.image_shape == model.image_shape]
     return sorted(same, key=lambda m: m.id != model.id)
+
+
+def sweeps() -> list[list[ModelInfo]]:
+    """Groups of usable models that differ only in what their objective charges for the KL: same data, image size
+    and number of latents, each with an ELBO and its own β (or capacity C). A group needs MIN_SWEEP weights; within
+    it, plain β first by β, capacity models last."""
+    groups: dict[tuple, dict[str, ModelInfo]] = {}
+    for m in sorted(state.healthy(state.models()), key=lambda m: m.id):
+        if m.has_elbo and not m.conditional and m.weight:
+            groups.setdefault((m.dataset, m.image_shape, m.latent_dim), {}).setdefault(m.weight, m)
+    found = [sorted(g.values(), key=lambda m: (m.capacity is not None, m.beta or 0.0, m.capacity or 0.0))
+             for g in groups.values() if len(g) >= MIN_SWEEP]
+    return [group[:MAX_MODELS] for group in found]
+
+
+def default_models(model: ModelInfo) -> list[str]:
+    """The β sweep `model` belongs to, else the first few models of its data."""
+    for group in sweeps():
+        if model in group:
+            return [m.id for m in group]
+    return [m.id for m in comparable(model)][:MAX_MODELS]
 
 
 def parse_models(text: str, model: ModelInfo) -> list[str]:
@@ -37,26 +69,34 @@ def parse_models(text: str, model: ModelInfo) -> list[str]:
 
 
 PARAMS = {
-    "models": state.Param(lambda model: [m.id for m in comparable(model)][:MAX_MODELS], parse_models, ",".join),
+    "models": state.Param(default_models, parse_models, ",".join),
     "k": state.integer(10, 2, 16),
 }
 
 
-def test_indices(model: ModelInfo, k: int) -> list[int]:
-    """One test image per class in turn (digits 0, 1, 2, ...), or evenly spaced ones when there are no classes."""
-    summary = state.dataset_summary(model.id)
-    svc = state.service()
-    if summary["class_names"]:
-        classes = len(summary["class_names"])
-        return [svc.index_of_class(model.id, j % classes, j // classes) for j in range(k)]
-    return np.linspace(0, summary["size"] - 1, k).round().astype(int).tolist()
+def open_sweep(ids: list[str]) -> None:
+    """Button callback: make the sweep's first model current and compare the whole sweep."""
+    st.session_state[state.MODEL_KEY] = ids[0]
+    state.put(PAGE, "models", ids)
 
 
-def numbers(model: ModelInfo) -> dict[str, float | None]:
+def sweep_buttons(picked: list[str]) -> None:
+    for group in sweeps():
+        ids = [m.id for m in group]
+        if ids == picked:
+            continue
+        weights = ", ".join(m.weight for m in group)
+        st.button(f"Show the {group[0].dataset} sweep: {weights}", key=f"compare.sweep.{ids[0]}",
+                  icon=":material/stacked_line_chart:", on_click=open_sweep, args=(ids,),
+                  help="Models of the same network and data that differ only in the weight on their KL term.")
+
+
+def numbers(model: ModelInfo) -> dict[str, float | str | None]:
     """A model's measured numbers: the headline likelihood ones, then any other numeric metric present."""
     measured = state.metrics(model.id)
     likelihood = measured.get("likelihood", {})
-    row: dict[str, float | None] = {"model": model.id, "β": model.beta, "latents": model.latent_dim}
+    row: dict[str, float | str | None] = {"model": model.id, "KL weight": model.weight or "–",
+                                          "latents": model.latent_dim}
     row.update({title: likelihood.get(name) for name, title in HEADLINE.items()})
     for section, values in measured.items():
         if not isinstance(values, dict):
@@ -65,7 +105,8 @@ def numbers(model: ModelInfo) -> dict[str, float | None]:
             if (section == "likelihood" and name in HEADLINE) or name in BOOKKEEPING:
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                row[name if section == "likelihood" else f"{section}.{name}"] = value
+                title = name if section == "likelihood" else f"{section}.{name}"
+                row[TITLES.get((section, name), title)] = value
     return row
 
 
@@ -85,10 +126,12 @@ def rate_distortion(chosen: list[ModelInfo]) -> None:
     missing = [m for m in chosen if m not in measured and m not in no_rate]
     if measured:
         lik = [state.metrics(m.id)["likelihood"] for m in measured]
-        names = [m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in measured]
+        names = [m.short_name for m in measured]
         rate, distortion = np.array([v["kl"] for v in lik]), np.array([v["recon"] for v in lik])
+        by_rate = np.argsort(np.argsort(rate))  # neighbours along the rate axis put their labels on opposite sides
+        sides = ["top center" if r % 2 == 0 else "bottom center" for r in by_rate]
         fig = go.Figure(go.Scatter(
-            x=rate, y=distortion, mode="markers+text", text=names, textposition="top center", cliponaxis=False,
+            x=rate, y=distortion, mode="markers+text", text=names, textposition=sides, cliponaxis=False,
             marker=dict(size=12), hovertemplate="%{text}<br>KL %{x:.2f}<br>recon %{y:.2f}<extra></extra>",
         ))
         fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10),
@@ -113,8 +156,10 @@ def main() -> None:
     st.caption(
         "The loss is reconstruction + β × KL. β = 1 is the plain VAE; a larger β pays more for every nat the code "
         "carries, which pushes latents toward the prior and toward one factor each (disentanglement), at the price "
-        "of detail. Same images, several models: see the trade-off."
+        "of detail. The capacity objective (Burgess et al.) instead lets the KL grow to a target C during "
+        "training. Same images, several models: see the trade-off."
     )
+    sweep_buttons(state.get(PAGE, "models"))
     options = {m.id: m for m in comparable(model)}
     picked = st.multiselect("Models (same data)", list(options), key=state.key(PAGE, "models"), max_selections=MAX_MODELS,
                             format_func=lambda i: options[i].label, persist_state="session")
@@ -129,12 +174,12 @@ def main() -> None:
     svc = state.service()
 
     st.subheader("Reconstructions")
-    indices = test_indices(model, k)
+    indices = svc.example_indices(model.id, k)
     rows = [svc.dataset_images(model.id, indices)]
     rows += [svc.reconstruct_indices(m.id, indices) for m in chosen]
     image_grid.show("compare.recon", np.concatenate(rows), ncol=k, file_name="reconstructions.png", pixels=48)
     st.caption("Rows, top to bottom: the test images, then their reconstructions by " +
-               ", ".join(m.name if m.beta is None else f"{m.name} (β={m.beta:g})" for m in chosen) + ".")
+               ", ".join(m.short_name for m in chosen) + ".")
 
     st.subheader(f"Top {TOP_DIMS} latents of each model")
     values = np.linspace(-3, 3, 7)
@@ -145,7 +190,7 @@ def main() -> None:
         centre = svc.encode_indices(m.id, indices[:1])[0]
         grid = svc.traverse(m.id, centre, dims, values, label=svc.class_label(m.id, indices[0]))
         with column:
-            st.markdown(f"**{m.name}**")
+            st.markdown(f"**{m.short_name}**")
             image_grid.show(f"compare.traverse.{m.id}", grid.reshape(-1, *grid.shape[2:]), ncol=len(values),
                             file_name=f"{m.name}_top_traversals.png", pixels=40)
             st.caption(", ".join(latent_sliders.label(stats, d, m.has_elbo) for d in dims))
@@ -154,7 +199,18 @@ def main() -> None:
 
     st.subheader("Rate and distortion")
     rate_distortion(chosen)
-    st.dataframe(pd.DataFrame([numbers(m) for m in chosen]), hide_index=True)
+    table = pd.DataFrame([numbers(m) for m in chosen])
+    known = [c for c in TITLES.values() if c in table.columns]
+    table = table[[c for c in table.columns if c not in known] + known]  # the metrics in TITLES' order, last
+    st.dataframe(table, hide_index=True)
+    if "MIG" in table.columns:
+        st.caption(
+            "Disentanglement, each from 0 to 1 and higher is better, measured against the factors that made each "
+            "image. MIG: for each factor, how much more one latent knows about it than the next best. FactorVAE "
+            "and β-VAE scores: how well a simple classifier tells, from the codes, which factor was held fixed. "
+            "DCI: whether each latent serves one factor (disent.), each factor lives in one latent (compl.), and "
+            "how well the codes predict the factors (inform.)."
+        )
 
 
 with state.shown_errors():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -122,6 +123,8 @@ def test_latent_slider_redraws_the_decoded_image(page, app_server, artifacts, js
     picture = image_with_caption(page, DECODED_CAPTION)
     before = wait_until_loaded(page, picture, LOAD_MS)
     assert "/media/" in before
+    # the first screen shows a shipped model: nothing to train first
+    assert "model=pretrained%2F" in page.url
     settle(page, artifacts, js_errors, "01_explore")
 
     slider = main_area(page).get_by_test_id("stSlider").first.get_by_role("slider")
@@ -184,3 +187,26 @@ def test_latent_map_draws_a_plotly_chart(page, app_server, artifacts, js_errors)
             page.wait_for_timeout(200)
     assert drawn >= 200, f"the latent map's plotting area has only {drawn} coloured pixels: no points were drawn"
     assert chart.locator(".legend .traces").count() >= 2, "the map has no legend of classes"
+
+
+def test_compare_opens_the_dsprites_beta_sweep(page, app_server, artifacts, js_errors):
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_server.url}/compare")
+    main = main_area(page)
+    button = main.get_by_role("button", name=re.compile("Show the dsprites sweep"))
+    button.wait_for(state="visible", timeout=LOAD_MS)
+    button.click()
+    expect(main.get_by_text("dsprites_beta16 (β=16)").first).to_be_visible(timeout=LOAD_MS)
+    chart = main.get_by_test_id("stPlotlyChart").first
+    chart.locator(".js-plotly-plot").wait_for(state="visible", timeout=LOAD_MS)
+    settle(page, artifacts, js_errors, "06_compare_dsprites_sweep")
+    assert "model=pretrained%2Fdsprites_beta1" in page.url
+    models = page.url.split("models=", 1)[1].split("&", 1)[0]
+    assert models.count("dsprites_") >= 4  # the sweep: beta = 1, 4, 16, beta-TCVAE, capacity
+    images = main.get_by_test_id("stImage")
+    expect(images).to_have_count(1 + models.count("dsprites_"), timeout=LOAD_MS)  # recon grid + one traversal each
+    for index in range(images.count()):
+        wait_until_loaded(page, images.nth(index).locator("img"))
+    points = chart.locator(".scatterlayer .point")
+    assert points.count() == models.count("dsprites_")  # a point per model on the rate-distortion plot

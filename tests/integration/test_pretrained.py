@@ -1,4 +1,5 @@
 """Every model shipped in pretrained/ loads, decodes, and ships without optimizer state."""
+import json
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,23 @@ def test_pretrained_models_ship_their_default_latent_maps(folder, tmp_path):
             assert projection.from_cache, f"run: vae-explorer project {folder} --methods pca,umap --with-prior"
             assert projection.coords.shape == (n, 2) and len(projection.prior_coords) == prior
     assert not any(tmp_path.rglob("*.npz"))  # nothing had to be computed
+
+
+def test_the_dsprites_beta_sweep_trades_reconstruction_for_disentanglement():
+    """The seed's trade-off on the shipped sweep (each number re-measured by test_pretrained_metrics.py): the larger
+    β, the higher MIG and DCI disentanglement, the higher the reconstruction loss and the lower the rate."""
+    sweep = {}
+    for folder in FOLDERS:
+        config = json.loads((folder / "config.json").read_text())
+        if config["dataset"] == "dsprites" and config["model_type"] == "beta_vae" and config.get("objective") == "beta":
+            sweep[config["beta"]] = json.loads((folder / METRICS_FILE).read_text())
+    betas = sorted(sweep)
+    assert betas[0] == 1 and betas[-1] >= 4, betas
+
+    def column(section, name):
+        return [sweep[b][section][name] for b in betas]
+
+    assert column("disentanglement", "mig") == sorted(column("disentanglement", "mig"))
+    assert column("disentanglement", "dci_disentanglement") == sorted(column("disentanglement", "dci_disentanglement"))
+    assert column("likelihood", "recon") == sorted(column("likelihood", "recon"))
+    assert column("likelihood", "kl") == sorted(column("likelihood", "kl"), reverse=True)

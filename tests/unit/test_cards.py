@@ -30,3 +30,42 @@ def test_cards_follow_the_metrics_files(tmp_path, capsys):
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == text
     assert main(["cards", str(tmp_path / "missing")]) != 0
     assert "is not a folder of models" in capsys.readouterr().err
+
+
+def _copy(tmp_path, *names):
+    for name in names:
+        shutil.copytree(ROOT / "pretrained" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("projections", "*.safetensors", "log.jsonl"))
+
+
+def _edit(path, section, **values):
+    metrics = json.loads(path.read_text())
+    metrics.setdefault(section, {}).update(values)
+    path.write_text(json.dumps(metrics))
+
+
+def _notes(text):
+    return [line for line in text.split("## Notes", 1)[-1].splitlines() if line.startswith("- ")] if "## Notes" in text else []
+
+
+def test_notes_name_a_model_that_falls_short_of_a_simpler_one(tmp_path):
+    _copy(tmp_path, "dsprites_beta1", "dsprites_beta4", "dsprites_beta16")
+    assert _notes(cards(tmp_path)) == []  # MIG rises with beta: nothing to say
+    _edit(tmp_path / "dsprites_beta16" / "metrics.json", "disentanglement", mig=0.2)
+    (note,) = _notes(cards(tmp_path))
+    assert "`dsprites_beta16` falls short" in note and "0.200" in note and "`dsprites_beta4` (0.266)" in note
+
+
+def test_notes_name_a_model_that_did_not_learn_to_reconstruct(tmp_path):
+    _copy(tmp_path, "dsprites_beta1", "dsprites_beta4")
+    _edit(tmp_path / "dsprites_beta4" / "metrics.json", "likelihood", recon=615.0)
+    (note,) = _notes(cards(tmp_path))
+    assert "`dsprites_beta4` did not learn to reconstruct" in note and "615.0" in note and "97.6" in note
+
+
+def test_notes_explain_a_likelihood_that_prefers_the_unseen_class(tmp_path):
+    _copy(tmp_path, "fashion_vae_no_trousers")
+    (note,) = _notes(cards(tmp_path))
+    assert "below chance" in note and "0.354" in note and "Reconstruction error does better (0.847)" in note
+    _edit(tmp_path / "fashion_vae_no_trousers" / "metrics.json", "anomaly", auroc_neg_elbo=0.8)
+    assert _notes(cards(tmp_path)) == []

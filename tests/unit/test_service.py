@@ -125,6 +125,13 @@ def test_dataset_access(service):
         service.dataset_images(MODEL, [360])
 
 
+def test_example_indices_cycle_through_the_classes_and_are_fixed_by_seed(service):
+    picks = service.example_indices(MODEL, 25)
+    assert service.dataset_labels(MODEL, picks).tolist() == [j % 10 for j in range(25)]
+    assert len(set(picks)) == 25 and picks == service.example_indices(MODEL, 25)
+    assert picks != service.example_indices(MODEL, 25, seed=1)
+
+
 def test_projection_has_one_point_per_image_and_is_cached(service):
     first = service.project(MODEL, 200, "pca", seed=0, prior_samples=30)
     assert first.coords.shape == (200, 2) and first.prior_coords.shape == (30, 2)

@@ -1,0 +1,50 @@
+"""The numbers in pretrained/README.md are what `vae-explorer eval` measures: each shipped model is measured again
+with the settings and seed its metrics.json recorded, and must land on the same values."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import vae_core
+from vae_core.metrics.evaluate import DISENTANGLEMENT, evaluate
+from vae_core.train import dataset_for_config
+
+PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
+FOLDERS = sorted(p for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
+# Most of the tolerance is the CPU kernels' summation order (batch sizes, thread counts); with the same seeds every
+# random draw (images, noise, votes) repeats.
+NATS = 0.05
+SCORE = 0.005
+SECTIONS = {  # metrics.json section -> the eval metric names that write it
+    "likelihood": ["likelihood"], "disentanglement": list(DISENTANGLEMENT), "anomaly": ["anomaly"], "probe": ["probe"],
+}
+
+
+def _shipped(folder: Path) -> dict:
+    return json.loads((folder / "metrics.json").read_text())
+
+
+def _likelihood_settings(shipped: dict) -> dict:
+    lik = shipped.get("likelihood", {})
+    return {"seed": lik.get("seed", 0), "n_images": lik.get("n_images", 10_000),
+            "iwae_k": lik.get("iwae_k", 100), "iwae_images": lik.get("iwae_images", 500)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_card_numbers_are_what_eval_measures_again(folder):
+    shipped = _shipped(folder)
+    names = [name for section in shipped if section in SECTIONS for name in SECTIONS[section]]
+    model = vae_core.load(folder, device="cpu")
+    again = evaluate(model, names, lambda split: dataset_for_config(model.config, split), **_likelihood_settings(shipped))
+    for section, values in shipped.items():
+        if section not in SECTIONS:
+            continue
+        for name, value in values.items():
+            if name in ("details", "settings") or isinstance(value, (dict, list, str)) or value is None:
+                continue
+            measured = again[section][name]
+            tolerance = SCORE if section != "likelihood" else (0 if isinstance(value, int) else NATS)
+            assert measured == pytest.approx(value, abs=tolerance), f"{folder.name}: {section}.{name}"
