@@ -44,10 +44,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _model_description(config: dict[str, Any]) -> str:
     arch = config.get("architecture", "")
     parts = [config.get("model_type", "?"), arch]
-    if "beta" in config and config.get("model_type") in ("vae", "beta_vae", "btcvae", "cvae"):
+    if config.get("objective") == "capacity":  # recon + gamma * |KL - C|: β plays no part
+        parts.append(f"capacity to {config.get('capacity_max'):g} nats, γ={config.get('gamma'):g}")
+    elif "beta" in config and config.get("model_type") in ("vae", "beta_vae", "btcvae", "cvae"):
         parts.append(f"β={config['beta']:g}")
-    if config.get("objective") == "capacity":
-        parts.append(f"capacity to {config.get('capacity_max'):g} nats")
     if config.get("exclude_classes"):
         parts.append(f"without class {', '.join(map(str, config['exclude_classes']))}")
     return ", ".join(p for p in parts if p)
@@ -70,48 +70,36 @@ def _latents(config: dict[str, Any]) -> str:
 RECON_FAILURE = 2.0  # a recon loss this many times the plain VAE's on the same data means it did not learn
 
 
-def _plain_beta(config: dict[str, Any]) -> float | None:
-    """The KL weight of a plain VAE or β-VAE (recon + β·KL); None for any other objective."""
-    if config.get("model_type") not in ("vae", "beta_vae") or config.get("objective", "beta") != "beta":
-        return None
-    beta = config.get("beta", 1.0)
-    return float(beta) if isinstance(beta, (int, float)) else None
+def _mig(metrics: dict[str, Any]) -> float | None:
+    value = metrics.get("disentanglement", {}).get("mig")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
-def _disentangling(config: dict[str, Any]) -> float | None:
-    """For a model trained to disentangle more than a plain VAE, the largest β of a plain β-VAE it must beat on MIG:
-    its own β for a β-VAE or beta-TCVAE, and γ for the capacity objective, which charges γ for every nat above its
-    target C; None for any other model."""
-    if config.get("objective") == "capacity":
-        gamma = config.get("gamma")
-        return float(gamma) if isinstance(gamma, (int, float)) else None
-    beta = config.get("beta")
-    if not isinstance(beta, (int, float)) or beta <= 1:
-        return None
-    return float(beta) if config.get("model_type") in ("beta_vae", "btcvae") else None
+def _plain_vae(config: dict[str, Any]) -> bool:
+    """recon + 1·KL: the VAE of Kingma & Welling (model type vae, or beta_vae at β = 1)."""
+    return (config.get("model_type") in ("vae", "beta_vae") and config.get("objective", "beta") == "beta"
+            and config.get("beta", 1.0) == 1.0)
 
 
 def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:
-    """Plain-language warnings, each computed from the metrics files: a model that fell short of a simpler one, a
-    model that did not learn to reconstruct, a likelihood that ranks unseen data as more likely."""
+    """Plain-language warnings, each computed from the metrics files: a model another one beats on both
+    disentanglement (MIG) and reconstruction, a model that did not learn to reconstruct, a likelihood that ranks
+    unseen data as more likely."""
     found = []
     for name, config, _, metrics in models:
         data = config.get("dataset")
         siblings = [(n, c, m) for n, c, _, m in models if n != name and c.get("dataset") == data]
-        mig = metrics.get("disentanglement", {}).get("mig")
-        bar = _disentangling(config)
-        if isinstance(mig, (int, float)) and bar is not None:
-            simpler = [(m["disentanglement"]["mig"], n, _plain_beta(c)) for n, c, m in siblings
-                       if (_plain_beta(c) or 0) and _plain_beta(c) <= bar
-                       and isinstance(m.get("disentanglement", {}).get("mig"), (int, float))]
-            if simpler and max(simpler)[0] > mig:
-                best, other, beta = max(simpler)
-                own = f"γ={bar:g}" if config.get("objective") == "capacity" else f"β={bar:g}"
-                found.append(f"`{name}` falls short: its MIG ({mig:.3f}) is below that of `{other}` ({best:.3f}), a "
-                             f"plain β-VAE whose KL weight (β={beta:g}) is no larger than this model's ({own}). It "
-                             "ships as what this budget gave, not as a good example of its objective.")
-        recon = metrics.get("likelihood", {}).get("recon")
-        plain = [m["likelihood"]["recon"] for n, c, m in siblings if _plain_beta(c) == 1.0
+        mig, recon = _mig(metrics), metrics.get("likelihood", {}).get("recon")
+        if mig is not None and isinstance(recon, (int, float)):
+            better = [(_mig(m), n, m["likelihood"]["recon"]) for n, _, m in siblings if _mig(m) is not None
+                      and isinstance(m.get("likelihood", {}).get("recon"), (int, float))
+                      and _mig(m) > mig and m["likelihood"]["recon"] < recon]
+            if better:
+                best, other, other_recon = max(better)
+                found.append(f"`{name}` falls short: `{other}` has both the higher MIG ({best:.3f} against "
+                             f"{mig:.3f}) and the lower reconstruction loss ({other_recon:.1f} against {recon:.1f} "
+                             "nats). It ships as what this budget gave, not as a good example of its objective.")
+        plain = [m["likelihood"]["recon"] for n, c, m in siblings if _plain_vae(c)
                  and c.get("latent_dim") == config.get("latent_dim")
                  and isinstance(m.get("likelihood", {}).get("recon"), (int, float))]
         if isinstance(recon, (int, float)) and plain and recon > 0 and recon > RECON_FAILURE * min(plain):
@@ -120,11 +108,12 @@ def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:
         anomaly = metrics.get("anomaly", {})
         by_elbo, by_recon = anomaly.get("auroc_neg_elbo"), anomaly.get("auroc_recon_error")
         if isinstance(by_elbo, (int, float)) and by_elbo < 0.5:
-            better = (f" Reconstruction error does better ({by_recon:.3f})." if isinstance(by_recon, (int, float))
-                      and by_recon > by_elbo else "")
+            hint = (f" Reconstruction error does better ({by_recon:.3f})." if isinstance(by_recon, (int, float))
+                    and by_recon > by_elbo else "")
             found.append(f"`{name}`: ranked by −ELBO, the unseen class looks *more* likely than the seen ones (AUROC "
                          f"{by_elbo:.3f}, below chance). That is the known failure of likelihoods as novelty scores "
-                         f"(Nalisnick et al., 2019): images with few lit pixels score high whether or not the model saw them.{better}")
+                         "(Nalisnick et al., 2019): images with few lit pixels score high whether or not the model "
+                         f"saw them.{hint}")
     return found
 
 

@@ -61,3 +61,8 @@ def test_the_dsprites_beta_sweep_trades_reconstruction_for_disentanglement():
     assert column("disentanglement", "dci_disentanglement") == sorted(column("disentanglement", "dci_disentanglement"))
     assert column("likelihood", "recon") == sorted(column("likelihood", "recon"))
     assert column("likelihood", "kl") == sorted(column("likelihood", "kl"), reverse=True)
+
+
+def test_the_zoo_stays_under_its_size_budget():
+    size = sum(p.stat().st_size for p in PRETRAINED.rglob("*") if p.is_file())
+    assert size < 60 * 2**20, f"pretrained/ holds {size / 2**20:.1f} MiB; the budget is 60"
