@@ -46,12 +46,15 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
 
 
-def record(name: str, results: dict[str, Any], command: str) -> None:
-    """Add or replace the entry `name` of bench/results.json (other benchmarks' entries stay)."""
+def record(name: str, results: dict[str, Any], command: str, merge: bool = False) -> None:
+    """Add or replace the entry `name` of bench/results.json (other benchmarks' entries stay). With `merge`, the
+    entry's results keep the keys this run did not measure (e.g. cases run another time)."""
     try:
         stored = json.loads(RESULTS.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         stored = {}
+    if merge and isinstance(stored.get(name), dict):
+        results = {**stored[name].get("results", {}), **results}
     stored[name] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command,

@@ -1,6 +1,9 @@
 """Run every benchmark, record each in bench/results.json, and print one table.
 
-    python bench/run.py [--only app_latency,startup,projection]
+    python bench/run.py [--only training,app_latency,startup,projection,metrics,time_to_quality]
+
+time_to_quality runs its Fashion-MNIST case here; its 30-minute dSprites case runs on its own:
+`python bench/time_to_quality.py --cases dsprites_mig`.
 """
 from __future__ import annotations
 
@@ -12,9 +15,14 @@ import app_latency
 import metrics
 import projection
 import startup
+import time_to_quality
+import training
 from common import command_line, flatten, print_table, record
 
-BENCHMARKS = {"app_latency": app_latency, "startup": startup, "projection": projection, "metrics": metrics}
+BENCHMARKS = {
+    "training": training, "app_latency": app_latency, "startup": startup, "projection": projection, "metrics": metrics,
+    "time_to_quality": time_to_quality,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(name)
             rows.append((name, "FAILED", f"{type(exc).__name__}: {exc}".splitlines()[0]))
             continue
-        record(name, results, command_line("run", argv))
+        record(name, results, command_line("run", argv), merge=getattr(BENCHMARKS[name], "MERGE_RESULTS", False))
         rows += [(name, metric, value) for metric, value in flatten(results)]
         print(f"  {name} took {time.perf_counter() - start:.0f} s", flush=True)
     print()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigError, VaeError
+from .errors import ConfigError, TrainingInterrupted, VaeError
 
 # flag name -> model config field, for the flags that shape the model
 MODEL_FLAGS = {
@@ -141,10 +141,40 @@ def _steps_from_epochs(epochs: float, config, batch_size: int) -> int:
     return max(1, math.ceil(epochs * (n // min(batch_size, n))))
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def new_run_configs(args: argparse.Namespace):
+    """The model and training configs of a new `train` run from its parsed flags (bench/ builds its runs so too)."""
     from .config import TrainConfig, apply_overrides
     from .data import dataset_info
     from .registry import get_entry, make_config
+
+    if not args.model or not args.dataset:
+        raise ConfigError("train needs --model and --dataset (or --resume to continue a run in --out)")
+    entry = get_entry(args.model)
+    channels, size, _ = dataset_info(args.dataset)["image_shape"]
+    if args.dataset.startswith("folder:"):
+        channels = args.channels or channels
+        size = args.image_size or size
+    elif args.image_size or args.channels:
+        raise ConfigError(f"--image-size and --channels are for folder datasets; {args.dataset} images are {size}x{size}x{channels}")
+    config = make_config(
+        entry.name,
+        dataset=args.dataset,
+        image_channels=channels,
+        image_size=size,
+        **{MODEL_FLAGS[k]: v for k, v in _explicit(args, MODEL_FLAGS).items()},
+    )
+    config = apply_overrides(config, args.set).resolved()
+    train_config = TrainConfig(**_explicit(args, TRAIN_FLAGS), **({"device": args.device} if args.device else {}))
+    if args.steps is not None:
+        train_config = dataclasses.replace(train_config, steps=args.steps)
+    elif args.epochs is not None:
+        train_config = dataclasses.replace(
+            train_config, steps=_steps_from_epochs(args.epochs, config, train_config.batch_size)
+        )
+    return config, train_config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer, check_out_dir
 
     model_flags = _explicit(args, MODEL_FLAGS)
@@ -172,31 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet, device=args.device)
         print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
     else:
-        if not args.model or not args.dataset:
-            raise ConfigError("train needs --model and --dataset (or --resume to continue a run in --out)")
-        entry = get_entry(args.model)
-        info = dataset_info(args.dataset)
-        channels, size, _ = info["image_shape"]
-        if args.dataset.startswith("folder:"):
-            channels = args.channels or channels
-            size = args.image_size or size
-        elif args.image_size or args.channels:
-            raise ConfigError(f"--image-size and --channels are for folder datasets; {args.dataset} images are {size}x{size}x{channels}")
-        config = make_config(
-            entry.name,
-            dataset=args.dataset,
-            image_channels=channels,
-            image_size=size,
-            **{MODEL_FLAGS[k]: v for k, v in model_flags.items()},
-        )
-        config = apply_overrides(config, args.set).resolved()
-        train_config = TrainConfig(**train_flags, **({"device": args.device} if args.device else {}))
-        if args.steps is not None:
-            train_config = dataclasses.replace(train_config, steps=args.steps)
-        elif args.epochs is not None:
-            train_config = dataclasses.replace(
-                train_config, steps=_steps_from_epochs(args.epochs, config, train_config.batch_size)
-            )
+        config, train_config = new_run_configs(args)
         check_out_dir(Path(args.out), force=args.force)  # before loading any data
         trainer = Trainer(config, train_config, args.out, progress=not args.quiet, force=args.force)
         print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, {trainer.device}) -> {args.out}")
@@ -343,9 +349,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
     env = dict(os.environ, VAE_EXPLORER_RUNS=str(Path(args.runs).resolve()), VAE_EXPLORER_DEVICE=args.device)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+    command = [  # `streamlit run`, with the first model loaded while the server starts (explorer/serve.py)
+        sys.executable, "-m", "explorer.serve", str(app),
         "--server.port", str(args.port), "--server.address", args.host, "--server.headless", "true",
+        # No reloading on source changes (`streamlit run explorer/app.py` still does it for development): the
+        # watcher walks every imported module's path after each run, torch's thousands among them, and polls them.
+        "--server.fileWatcherType", "none",
     ]
     print(f"starting the explorer on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     # Become Streamlit (no launcher process left holding memory), beside the repository's .streamlit/config.toml
@@ -407,8 +416,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from .train import TrainingInterrupted
-
     try:
         return COMMANDS[args.command](args)
     except TrainingInterrupted as exc:

@@ -28,6 +28,10 @@ class TrainingError(VaeError):
     """Training that cannot start or cannot go on (e.g. the loss became NaN)."""
 
 
+class TrainingInterrupted(VaeError):
+    """Ctrl-C: the run stopped after saving a checkpoint it can resume from."""
+
+
 def unknown_name(kind: str, name: str, valid: "list[str] | tuple[str, ...]") -> UnknownNameError:
     """The standard message for an unknown name, listing the valid ones."""
     return UnknownNameError(f"{kind} {name!r} is unknown; choose one of: {', '.join(valid)}")

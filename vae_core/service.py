@@ -516,14 +516,14 @@ class LatentService:
         mean (discretized, 20 bins) and the factor, divided by the factor's entropy (0: nothing, 1: all of it),
         on `n` random factor combinations. None when the data has no factors."""
         loaded = self._get(model_id)
+        if not loaded.dataset.factor_sizes:
+            return None  # before the imports below: they bring in scikit-learn and SciPy, ~2 s on a first page
         cache = loaded.factor_information
         if (n, seed) not in cache:
             from .data import load_dataset
             from .metrics.disentanglement import mig
             from .metrics.evaluate import ground_truth
 
-            if not loaded.dataset.factor_sizes:
-                return None
             gt = ground_truth(loaded.model, load_dataset(loaded.model.config.dataset, "all"))
             factors = gt.sample_factors(int(n), np.random.default_rng(seed))
             result = mig(gt.represent(factors), factors)

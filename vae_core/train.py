@@ -31,7 +31,7 @@ from .checkpoint import (
 from .config import ModelConfig, TrainConfig, config_from_dict, config_to_dict
 from .data import ImageDataset, SubsetDataset, load_dataset
 from .device import autocast_dtype, select_device
-from .errors import CheckpointError, DataError, TrainingError, VaeError
+from .errors import CheckpointError, DataError, TrainingError, TrainingInterrupted
 from .registry import build_model
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 
 def _rounded(value: float | list[float]) -> float | list[float]:
     return [round(v, 5) for v in value] if isinstance(value, list) else round(value, 5)
-
-
-class TrainingInterrupted(VaeError):
-    """Ctrl-C: the run stopped after saving a checkpoint it can resume from."""
 
 
 @dataclass

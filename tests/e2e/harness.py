@@ -105,10 +105,12 @@ class AppServer:
         return found
 
     def streamlit_pid(self) -> int:
-        """The process that serves the app (the launcher runs `python -m streamlit run ...` below itself)."""
+        """The process that serves the app: `vae-explorer app` becomes `python -m explorer.serve` (Streamlit's
+        command line), or a `streamlit run` below it."""
         for pid in self.pids():
             try:
-                if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"explorer.serve" in cmdline or b"streamlit" in cmdline:
                     return pid
             except OSError:
                 pass

@@ -125,6 +125,7 @@ def test_latent_slider_redraws_the_decoded_image(page, app_server, artifacts, js
     assert "/media/" in before
     # the first screen shows a shipped model: nothing to train first
     assert "model=pretrained%2F" in page.url
+    assert "warming up the model service failed" not in app_server.log()  # explorer/serve.py loaded it at start
     settle(page, artifacts, js_errors, "01_explore")
 
     slider = main_area(page).get_by_test_id("stSlider").first.get_by_role("slider")

@@ -1,0 +1,180 @@
+"""Time to quality: seconds of training until a model reaches a target, the clock stopped while it is measured.
+
+    python bench/time_to_quality.py [--cases fashion_2d,dsprites_mig] [--budget-scale 1.0]
+
+- fashion_2d: a Fashion-MNIST VAE with 2 latents. Quality is the 5-nearest-neighbour class accuracy of the 10,000
+  test images' posterior means, neighbours fitted on the means of 10,000 training images. Target 0.70 in 15 s.
+- dsprites_mig: a dSprites VAE (Burgess et al.'s conv net, 10 latents). Quality is MIG on 10,000 points, as
+  `vae-explorer eval` computes it. Target 0.40 in 30 minutes.
+
+Each case trains its recipe (RECIPES: the flags `vae-explorer train` is given to make the same model) with the
+project's Trainer, and stops at the budget or as soon as the target is met. Only optimizer steps count as
+training time: data loading, model building and the measurements in between are outside the clock. bench/run.py
+runs fashion_2d only; dsprites_mig takes up to its 30 minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from common import command_line, print_rows, record
+
+# The recipes, as `vae-explorer train` flags: pretrained/recipes.sh trains the shipped models with the same ones.
+RECIPES = {
+    "fashion_2d": ["--model", "vae", "--dataset", "fashion_mnist", "--arch", "mlp", "--set", "hidden_dims=[512,256]",
+                   "--latent-dim", "2", "--batch-size", "128", "--lr", "1e-3", "--seed", "0"],
+    "dsprites_mig": ["--model", "beta_vae", "--beta", "16", "--dataset", "dsprites", "--batch-size", "64",
+                     "--lr", "5e-4", "--seed", "0"],
+}
+KNN_IMAGES = 10_000
+MERGE_RESULTS = True  # bench/results.json keeps the cases not run this time (dsprites_mig takes 30 minutes)
+
+
+@dataclass(frozen=True)
+class Case:
+    target: float
+    budget_s: float
+    check_every_s: float  # training seconds between measurements
+    metric: str
+
+
+CASES = {
+    "fashion_2d": Case(target=0.70, budget_s=15.0, check_every_s=1.0, metric="5-NN accuracy"),
+    "dsprites_mig": Case(target=0.40, budget_s=1800.0, check_every_s=120.0, metric="MIG"),
+}
+
+
+class _Enough(Exception):
+    """Raised from the step callback to end training: the target was met or the budget spent."""
+
+
+def _trainer(recipe: list[str], out: str):
+    """The Trainer `vae-explorer train` builds for `recipe`, with far more steps than the budget needs."""
+    from vae_core.cli import build_parser, new_run_configs
+    from vae_core.train import Trainer
+
+    args = build_parser().parse_args(["train", *recipe, "--out", out, "--steps", str(10**7),
+                                      "--log-every", str(10**6), "--checkpoint-every", str(10**7)])
+    config, train = new_run_configs(args)
+    return Trainer(config, train, out, progress=False, force=True)
+
+
+def knn_accuracy(trainer) -> Callable[[], float]:
+    """5-NN accuracy of test posterior means, neighbours fitted on training means (both 10,000 images)."""
+    import torch
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from vae_core.train import dataset_for_config
+
+    test = dataset_for_config(trainer.model_config, "test")
+    train_batch = trainer.dataset.get(torch.arange(min(KNN_IMAGES, len(trainer.dataset))))
+    test_batch = test.get(torch.arange(min(KNN_IMAGES, len(test))))
+
+    def measure() -> float:
+        model = trainer.model
+        model.eval()
+        with torch.no_grad():
+            means = [torch.cat([model.encode(part).mean for part in batch.images.split(1000)]).numpy()
+                     for batch in (train_batch, test_batch)]
+        model.train()
+        knn = KNeighborsClassifier(n_neighbors=5).fit(means[0], train_batch.labels.numpy())
+        return float(knn.score(means[1], test_batch.labels.numpy()))
+
+    return measure
+
+
+def mig(trainer) -> Callable[[], float]:
+    """MIG of the model's codes against dSprites' factors, with eval's settings (10,000 points, seed 0)."""
+    from vae_core.metrics.disentanglement import disentanglement_metrics
+    from vae_core.metrics.evaluate import ground_truth
+    from vae_core.train import dataset_for_config
+
+    everything = dataset_for_config(trainer.model_config, "all")
+
+    def measure() -> float:
+        trainer.model.eval()
+        result = disentanglement_metrics(ground_truth(trainer.model, everything), ["mig"], seed=0)
+        trainer.model.train()
+        return float(result["mig"]["mig"])
+
+    return measure
+
+
+METRICS = {"fashion_2d": knn_accuracy, "dsprites_mig": mig}
+
+
+def run_case(name: str, budget_scale: float = 1.0, recipe: list[str] | None = None) -> dict:
+    case = CASES[name]
+    recipe = recipe or RECIPES[name]
+    budget = case.budget_s * budget_scale
+    curve: list[tuple[float, int, float]] = []  # (training seconds, step, quality)
+    with tempfile.TemporaryDirectory(prefix=f"bench-ttq-{name}-") as out:
+        trainer = _trainer(recipe, out)
+        measure = METRICS[name](trainer)
+        clock = {"trained": 0.0, "since": 0.0, "next": case.check_every_s}
+
+        def on_step(step: int) -> None:
+            now = time.perf_counter()
+            clock["trained"] += now - clock["since"]
+            if clock["trained"] >= clock["next"] or clock["trained"] >= budget:
+                quality = measure()
+                curve.append((round(clock["trained"], 2), step, round(quality, 4)))
+                print(f"  {name}: {clock['trained']:7.1f} s, step {step:6d}: {case.metric} {quality:.3f}", flush=True)
+                clock["next"] += case.check_every_s
+                if quality >= case.target or clock["trained"] >= budget:
+                    raise _Enough
+            clock["since"] = time.perf_counter()
+
+        clock["since"] = time.perf_counter()
+        try:
+            trainer.run(on_step)
+        except _Enough:
+            pass
+    reached = next((c for c in curve if c[2] >= case.target), None)
+    return {
+        "recipe": "vae-explorer train " + " ".join(recipe),
+        "metric": case.metric,
+        "target": case.target,
+        "budget_s": budget,
+        "seconds_to_target": reached[0] if reached else None,
+        "met": reached is not None and reached[0] <= case.budget_s,
+        "final": {"seconds": curve[-1][0], "step": curve[-1][1], "quality": curve[-1][2]},
+        "curve": [list(c) for c in curve],
+    }
+
+
+def measure(cases: tuple[str, ...] = ("fashion_2d",), budget_scale: float = 1.0, recipe: list[str] | None = None) -> dict:
+    return {name: run_case(name, budget_scale, recipe) for name in cases}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of: {', '.join(CASES)}")
+    parser.add_argument("--budget-scale", type=float, default=1.0,
+                        help="multiply each case's budget, e.g. 2 to see how far past the target it goes")
+    parser.add_argument("--recipe", help="`vae-explorer train` flags to try instead of the case's recipe (one case "
+                        "only; the result is printed, not recorded)")
+    args = parser.parse_args(argv)
+    names = tuple(n.strip() for n in args.cases.split(",") if n.strip())
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        parser.error(f"case {unknown[0]!r} is unknown; choose from: {', '.join(CASES)}")
+    if args.recipe and len(names) != 1:
+        parser.error("--recipe is for one case: name it with --cases")
+    results = measure(names, args.budget_scale, shlex.split(args.recipe) if args.recipe else None)
+    print_rows("time to quality (training seconds; measurements not counted)",
+               {n: {k: v for k, v in r.items() if k != "curve"} for n, r in results.items()})
+    if args.recipe:
+        return 0
+    record("time_to_quality", results, command_line("time_to_quality", argv), merge=MERGE_RESULTS)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
