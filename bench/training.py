@@ -117,28 +117,11 @@ def reference_loss(
     return (bce + beta * kld) / x.shape[0]
 
 
-class FashionLikeTorchvision(Dataset):
-    """What torchvision's FashionMNIST with transforms.ToTensor() does per item: uint8 -> PIL image -> float."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray):
-        self.images = images  # (N, 28, 28) uint8
-        self.labels = labels
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = Image.fromarray(self.images[index], mode="L")
-        pixels = torch.from_numpy(np.array(image, np.uint8, copy=True))  # ToTensor, for a mode "L" image
-        pixels = pixels.view(image.size[1], image.size[0], 1).permute(2, 0, 1).contiguous()
-        return pixels.to(torch.get_default_dtype()).div(255), int(self.labels[index])
-
-
 class DSpritesInMemory(Dataset):
     """dSprites as the common repositories serve it: every image held as uint8 0/1, made float per item."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray):
-        self.images = images  # (N, 64, 64) uint8
+        self.images = images  # (N, H, W) uint8
         self.labels = labels
 
     def __len__(self) -> int:
@@ -146,6 +129,16 @@ class DSpritesInMemory(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return torch.from_numpy(self.images[index]).unsqueeze(0).float(), int(self.labels[index])
+
+
+class FashionLikeTorchvision(DSpritesInMemory):
+    """What torchvision's FashionMNIST with transforms.ToTensor() does per item: uint8 -> PIL image -> float."""
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image = Image.fromarray(self.images[index], mode="L")
+        pixels = torch.from_numpy(np.array(image, np.uint8, copy=True))  # ToTensor, for a mode "L" image
+        pixels = pixels.view(image.size[1], image.size[0], 1).permute(2, 0, 1).contiguous()
+        return pixels.to(torch.get_default_dtype()).div(255), int(self.labels[index])
 
 
 def fashion_for_reference(dataset: ImageDataset) -> Dataset:
