@@ -1,4 +1,4 @@
-"""Compare β: a table row per chosen model, reconstructions per model, unmeasured models named."""
+"""Compare β: a table row per chosen model, reconstructions per model, unmeasured models named, the dSprites sweep."""
 from __future__ import annotations
 
 from app_support import DIGITS, SAME_DATA, SHIPPED, assert_clean, open_app, plotly_specs

@@ -1,4 +1,5 @@
-"""A walk through the running app in Chromium: move a latent slider, interpolate, open the latent map.
+"""A walk through the running app in Chromium: move a latent slider, interpolate, open the latent map, compare the
+dSprites β sweep.
 
 One `vae-explorer app` server and one Chromium serve the whole module. Elements are found by Streamlit's test ids;
 each stage leaves a full-page screenshot in the artifacts folder. Without Chromium or Playwright the tests skip,
