@@ -202,7 +202,7 @@ def main() -> None:
     table = pd.DataFrame([numbers(m) for m in chosen])
     known = [c for c in TITLES.values() if c in table.columns]
     table = table[[c for c in table.columns if c not in known] + known]  # the metrics in TITLES' order, last
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table.round(3), hide_index=True)  # nats to a thousandth, scores to three places
     if "MIG" in table.columns:
         st.caption(
             "Disentanglement, each from 0 to 1 and higher is better, measured against the factors that made each "
