@@ -42,8 +42,8 @@ recipe dsprites_beta16 --model beta_vae --beta 16 "${DSPRITES[@]}"
 # held for 2,000 more. Their gamma = 1000 and C = 25 over 100k steps does not fit this budget. With C reaching 25 in
 # 3,000 steps, gamma = 1000 held the KL at its target with codes that told the decoder nothing: it never learned to
 # reconstruct (recon 615 nats after 4,000 steps; gamma = 100 was at 629 when stopped at step 650). gamma = 10 or
-# 20 reconstructed well but left MIG at 0.05-0.07. C = 12 sits below the at most 13.5 nats the five factors hold, so the target
-# itself keeps the code tight.
+# 20 reconstructed well but left MIG at 0.05-0.07. C = 12 sits below the at most 13.5 nats the five factors hold,
+# so the target itself keeps the code tight.
 recipe dsprites_capacity --model beta_vae --objective capacity --gamma 20 --capacity-max 12 --capacity-steps 4000 \
     "${DSPRITES[@]}" --steps 6000
 
