@@ -22,6 +22,11 @@ import numpy as np
 
 from common import PRETRAINED, ROOT, command_line, percentiles_ms, print_rows, record
 
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from harness import (  # noqa: E402  (imports nothing heavy; Playwright only inside launch_chromium)
+    DECODED_CAPTION, AppServer, image_with_caption, launch_chromium, wait_for_app_run, wait_until_loaded,
+)
+
 
 def slider_path(latent_dim: int, moves: int, seed: int = 0) -> np.ndarray:
     """(moves, D) latents, each one slider step away from the previous: one dimension moves by 0.1 per call,
@@ -98,9 +103,6 @@ WATCH_PAINTS = """img => {
 
 def browser_moves(model_id: str, moves: int, page, url: str) -> list[float]:
     """Seconds from key press to painted picture for `moves` slider moves on Explore with `model_id`."""
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from harness import DECODED_CAPTION, image_with_caption, wait_for_app_run, wait_until_loaded
-
     page.goto(f"{url}/explore?model={model_id}")
     picture = image_with_caption(page, DECODED_CAPTION)
     wait_until_loaded(page, picture, 60_000)
@@ -125,9 +127,6 @@ def browser_moves(model_id: str, moves: int, page, url: str) -> list[float]:
 
 def measure_browser(moves: int = 50) -> dict:
     from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from harness import AppServer, launch_chromium
 
     results = {"moves": moves}
     with sync_playwright() as playwright, AppServer() as server:
