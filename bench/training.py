@@ -1,7 +1,8 @@
 """Training throughput of our Trainer (what `vae-explorer train` runs) against the eager PyTorch loop a user writes
 from pytorch/examples' vae/main.py, on the same network, initial weights, optimizer, batch size and data.
 
-    python bench/training.py [--cases conv_dsprites,mlp_28x28] [--steps N] [--warmup 20] [--repeat 3]
+    python bench/training.py [--cases conv_dsprites,mlp_28x28] [--steps N] [--warmup 20] [--repeat 3] [--seeds 0]
+                             [--same-batches]
 
 Cases: "conv_dsprites" is the Burgess conv beta-VAE (10 latents, beta 4) on 64x64 dSprites, batch 64, Adam lr 5e-4;
 "mlp_28x28" the MLP VAE 784-400-20 on Fashion-MNIST, batch 128, Adam lr 1e-3; both with a Bernoulli likelihood,
@@ -13,7 +14,12 @@ Every run is a fresh subprocess (`--worker ours|reference --case NAME`), alterna
 tunes glibc's malloc for its whole process (vae_core.device.tune_host_allocator), which must not reach the
 reference. Each run skips --warmup steps and times the next --steps (default: per case); the figures are the
 median images/s per side and their ratio, plus the mean loss per image of the last 20 timed steps, which should
-agree between the sides (same weights at the start; different batch order). dSprites is restricted to one fixed
+agree between the sides (same weights at the start; different batch order). With several --seeds, each seed
+gives both sides other initial weights, data subset and batch order, and the table adds the paired difference of
+their final losses (ours - reference, per seed) with its standard error: a mean difference within about two standard
+errors is noise. With --same-batches the reference is also given our trainer's batches, in our order, and the
+same reparameterization noise (the global RNG as our trainer leaves it after building the model), so the two sides
+differ only in how they compute: their loss curves then show what our changes do to the arithmetic alone. dSprites is restricted to one fixed
 random subset of the training split, exactly the images the run needs: our trainer renders them batch by batch as
 it always does, the reference renders them once up front into a uint8 array, as dSprites repos hold the .npz.
 """
@@ -44,7 +50,7 @@ if TYPE_CHECKING:
     from vae_core.config import ModelConfig
     from vae_core.data import ImageDataset
 
-SEED = 0  # our trainer seeds torch with it before building the model; the reference does the same
+SEED = 0  # default seed: our trainer seeds torch with it before building the model; the reference does the same
 WARMUP = 20
 LOSS_WINDOW = 20  # the final loss is the mean of the last this many timed steps
 RENDER_CHUNK = 4096  # dSprites images rendered at once for the reference's array, to bound the memory it takes
@@ -199,7 +205,7 @@ def model_config(case: Case) -> ModelConfig:
     ).resolved()
 
 
-def training_data(case: Case, config: ModelConfig, images_needed: int) -> ImageDataset:
+def training_data(case: Case, config: ModelConfig, images_needed: int, seed: int) -> ImageDataset:
     """Our training split; for dSprites, a fixed random subset of exactly `images_needed` images of it."""
     from vae_core.data import SubsetDataset
     from vae_core.train import dataset_for_config
@@ -207,7 +213,7 @@ def training_data(case: Case, config: ModelConfig, images_needed: int) -> ImageD
     dataset = dataset_for_config(config, "train")
     if case.dataset != "dsprites":
         return dataset
-    positions = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(SEED))[:images_needed]
+    positions = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:images_needed]
     return SubsetDataset(dataset, positions)
 
 
@@ -219,7 +225,7 @@ def weights_sum(model: nn.Module) -> float:
 # --- one run of one side, in its own process -------------------------------------------------------------------
 
 
-def run_ours(case: Case, steps: int, warmup: int) -> dict:
+def run_ours(case: Case, steps: int, warmup: int, seed: int, same_batches: bool = False) -> dict:
     """Our Trainer on the CPU, timed from the end of step `warmup` to the end of step warmup + steps; one step more
     follows so that the final checkpoint is written after the clock stops."""
     from vae_core.config import TrainConfig
@@ -227,9 +233,9 @@ def run_ours(case: Case, steps: int, warmup: int) -> dict:
 
     total = warmup + steps + 1
     config = model_config(case)
-    train_config = TrainConfig(steps=total, batch_size=case.batch_size, lr=case.lr, seed=SEED, device="cpu",
+    train_config = TrainConfig(steps=total, batch_size=case.batch_size, lr=case.lr, seed=seed, device="cpu",
                                log_every=total, checkpoint_every=total)
-    dataset = training_data(case, config, (warmup + steps) * case.batch_size)
+    dataset = training_data(case, config, (warmup + steps) * case.batch_size, seed)
     with tempfile.TemporaryDirectory(prefix="bench-training-") as out:
         trainer = Trainer(config, train_config, Path(out) / "run", progress=False, dataset=dataset)
         initial_sum = weights_sum(trainer.model)
@@ -255,14 +261,25 @@ def endless(loader: DataLoader) -> Iterator:
         yield from loader
 
 
-def run_reference(case: Case, steps: int, warmup: int) -> dict:
+def our_batch_order(n: int, batch_size: int, seed: int, steps: int) -> list[list[int]]:
+    """The dataset positions of our trainer's batches for steps 0 .. steps-1 (Trainer.batch_indices)."""
+    from vae_core.train import epoch_order
+
+    per_epoch = n // batch_size
+    return [epoch_order(seed, epoch, n)[pos * batch_size:(pos + 1) * batch_size].tolist()
+            for epoch, pos in (divmod(step, per_epoch) for step in range(steps))]
+
+
+def run_reference(case: Case, steps: int, warmup: int, seed: int, same_batches: bool = False) -> dict:
     """The reference loop, timed over the same steps as ours, from identical initial weights: our model is built
-    here as our trainer builds it (same seed) only to copy its parameters, in order, into the reference's."""
+    here as our trainer builds it (same seed) only to copy its parameters, in order, into the reference's. With
+    `same_batches`, its DataLoader yields our trainer's batches and its noise draws are ours."""
     from vae_core.registry import build_model
 
     config = model_config(case)
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     ours_model = build_model(config)
+    rng_after_build = torch.get_rng_state()  # where our trainer's global RNG stands when training starts
     net = case.reference_model()
     ours_params, net_params = list(ours_model.parameters()), list(net.parameters())
     shapes = [tuple(p.shape) for p in ours_params], [tuple(p.shape) for p in net_params]
@@ -272,8 +289,13 @@ def run_reference(case: Case, steps: int, warmup: int) -> dict:
         for theirs, mine in zip(ours_params, net_params):
             mine.copy_(theirs)
     initial_sum = weights_sum(net)
-    dataset = case.reference_data(training_data(case, config, (warmup + steps) * case.batch_size))
-    batches = endless(DataLoader(dataset, batch_size=case.batch_size, shuffle=True, num_workers=0))
+    dataset = case.reference_data(training_data(case, config, (warmup + steps) * case.batch_size, seed))
+    if same_batches:
+        order = our_batch_order(len(dataset), case.batch_size, seed, warmup + steps)
+        batches = iter(DataLoader(dataset, batch_sampler=order, num_workers=0))  # one pass: warmup + steps batches
+        torch.set_rng_state(rng_after_build)  # the DataLoader drew a seed; the noise must start where ours does
+    else:
+        batches = endless(DataLoader(dataset, batch_size=case.batch_size, shuffle=True, num_workers=0))
     optimizer = torch.optim.Adam(net.parameters(), lr=case.lr)
     net.train()
     losses, images, start = [], 0, 0.0
@@ -310,10 +332,10 @@ WORKERS = {"ours": run_ours, "reference": run_reference}
 # --- the driver -------------------------------------------------------------------------------------------------
 
 
-def spawn(side: str, case: str, steps: int, warmup: int) -> dict:
+def spawn(side: str, case: str, steps: int, warmup: int, seed: int, same_batches: bool = False) -> dict:
     """One run in a fresh Python process; its last line of output is the run's JSON."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", side, "--case", case,
-               "--steps", str(steps), "--warmup", str(warmup)]
+               "--steps", str(steps), "--warmup", str(warmup), "--seed", str(seed)] + ["--same-batches"] * same_batches
     completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(completed.stdout.splitlines()[-1])
 
@@ -328,25 +350,40 @@ def gpu_note() -> str:
     )
 
 
+def paired_difference(ours: list[float], reference: list[float]) -> dict:
+    """Mean and standard error of ours[i] - reference[i] over the seeds i."""
+    differences = [a - b for a, b in zip(ours, reference)]
+    error = statistics.stdev(differences) / len(differences) ** 0.5 if len(differences) > 1 else float("nan")
+    return {"mean": round(statistics.fmean(differences), 3), "standard_error": round(error, 3),
+            "per_seed": [round(d, 3) for d in differences]}
+
+
 def measure(cases: tuple[str, ...] = tuple(CASES), steps: int | None = None, warmup: int = WARMUP,
-            repeat: int = 3) -> dict:
-    """Per case, `repeat` runs of each side, alternating which goes first; steps=None takes each case's default."""
+            repeat: int = 3, seeds: tuple[int, ...] = (SEED,), same_batches: bool = False) -> dict:
+    """Per case and seed, `repeat` runs of each side, alternating which goes first; steps=None takes each case's
+    default."""
     results: dict = {
         "reference": "eager PyTorch as in pytorch/examples vae/main.py: NCHW nn.Module, DataLoader(shuffle=True, "
                      "num_workers=0) over a torchvision-style Dataset, sigmoid, binary_cross_entropy(sum)/B + beta*KL",
         "device": "cpu",
         "repeats": repeat,
         "warmup_steps": warmup,
+        "seeds": list(seeds),
+        "same_batches": same_batches,
     }
     for name in cases:
         case_steps = steps if steps is not None else CASES[name].steps
         runs: dict[str, list[dict]] = {side: [] for side in SIDES}
-        for r in range(repeat):
-            for side in SIDES if r % 2 == 0 else reversed(SIDES):
-                runs[side].append(spawn(side, name, case_steps, warmup))
-        initial = {run["initial_weights_sum"] for side_runs in runs.values() for run in side_runs}
-        if len(initial) != 1:
-            raise RuntimeError(f"{name}: the two sides did not start from the same weights (sums {sorted(initial)})")
+        order = 0
+        for seed in seeds:
+            for _ in range(repeat):
+                for side in SIDES if order % 2 == 0 else reversed(SIDES):
+                    runs[side].append({**spawn(side, name, case_steps, warmup, seed, same_batches), "seed": seed})
+                order += 1
+            initial = {run["initial_weights_sum"] for side in SIDES for run in runs[side] if run["seed"] == seed}
+            if len(initial) != 1:
+                raise RuntimeError(f"{name}, seed {seed}: the two sides did not start from the same weights "
+                                   f"(sums {sorted(initial)})")
         entry: dict = {"what": CASES[name].summary, "timed_steps": case_steps,
                        "parameters": runs["ours"][0]["parameters"]}
         for side in SIDES:
@@ -358,6 +395,10 @@ def measure(cases: tuple[str, ...] = tuple(CASES), steps: int | None = None, war
                 f"loss_last_{min(LOSS_WINDOW, case_steps)}_steps_nats": round(statistics.median(losses), 3),
                 "loss_runs": [round(loss, 3) for loss in losses],
             }
+        if len(seeds) > 1:
+            per_seed = {side: [statistics.median(run["final_loss"] for run in runs[side] if run["seed"] == seed)
+                               for seed in seeds] for side in SIDES}
+            entry["loss_difference_ours_minus_reference"] = paired_difference(per_seed["ours"], per_seed["reference"])
         ratio = entry["ours"]["images_per_s"] / entry["reference"]["images_per_s"]
         entry["ratio_ours_over_reference"] = round(ratio, 3)
         results[name] = entry
@@ -371,7 +412,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="timed steps per run (default: per case, "
                         + ", ".join(f"{name} {case.steps}" for name, case in CASES.items()) + ")")
     parser.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed steps first (default {WARMUP})")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per side and case (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side, case and seed (default 3)")
+    parser.add_argument("--seeds", default=str(SEED), help=f"comma-separated seeds (default {SEED}); with several, "
+                        "the paired difference of the final losses shows whether the two curves agree")
+    parser.add_argument("--same-batches", action="store_true", help="give the reference our batches, in our order, "
+                        "and our noise: the sides then differ only in their arithmetic")
+    parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--case", choices=list(CASES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -380,13 +426,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         if not args.case or args.steps is None:
             parser.error("--worker needs --case and --steps")
-        print(json.dumps(WORKERS[args.worker](CASES[args.case], args.steps, args.warmup)))
+        print(json.dumps(WORKERS[args.worker](CASES[args.case], args.steps, args.warmup, args.seed,
+                                                   args.same_batches)))
         return 0
     cases = tuple(name.strip() for name in args.cases.split(",") if name.strip())
     unknown = [name for name in cases if name not in CASES]
     if unknown or not cases:
         parser.error(f"--cases {args.cases!r}: choose from {', '.join(CASES)}")
-    results = measure(cases, args.steps, args.warmup, args.repeat)
+    try:
+        seeds = tuple(dict.fromkeys(int(seed) for seed in args.seeds.split(",") if seed.strip()))
+    except ValueError:
+        parser.error(f"--seeds {args.seeds!r}: give whole numbers separated by commas, e.g. 0,1,2")
+    if not seeds:
+        parser.error("--seeds: give at least one seed")
+    results = measure(cases, args.steps, args.warmup, args.repeat, seeds, args.same_batches)
     print_rows("training: our Trainer vs a plain PyTorch loop, images/s on the CPU", results)
     record("training", results, command_line("training", argv))
     return 0

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -92,6 +93,12 @@ def check_out_dir(out_dir: Path, *, force: bool) -> list[Path]:
     return ours
 
 
+def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The order in which epoch `epoch` of a run seeded `seed` visits n images: Trainer.batch_indices takes each
+    step's batch from it in turn (a last part smaller than a batch is left out)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+
+
 class Trainer:
     """Trains `model_config` with `train_config` into `out_dir`; `Trainer.resume(out_dir)` continues a run."""
 
@@ -124,6 +131,8 @@ class Trainer:
         self._resume_state: dict[str, Any] | None = None
         self._perm_epoch = -1
         self._perm = torch.empty(0, dtype=torch.long)
+        self.history: list[dict[str, Any]] = []  # the log lines this run() wrote, as dicts
+        self._stop = threading.Event()
 
     @classmethod
     def resume(
@@ -165,11 +174,9 @@ class Trainer:
         """The dataset positions of the batch for `step`: a pure function of (seed, step), so resume needs no state."""
         n = len(self.dataset)
         batch = min(self.train_config.batch_size, n)
-        per_epoch = n // batch
-        epoch, pos = divmod(step, per_epoch)
+        epoch, pos = divmod(step, n // batch)
         if epoch != self._perm_epoch:
-            generator = torch.Generator().manual_seed(self.train_config.seed * 1_000_003 + epoch)
-            self._perm = torch.randperm(n, generator=generator)
+            self._perm = epoch_order(self.train_config.seed, epoch, n)
             self._perm_epoch = epoch
         return self._perm[pos * batch : (pos + 1) * batch]
 
@@ -265,10 +272,11 @@ class Trainer:
                 self.optimizer.step()
                 self.step += 1
                 count += 1
+                stopping = self._stop.is_set()
                 for name, value in self._terms_dict(terms).items():
                     sums[name] = sums.get(name, 0) + value.detach().float()
                     counts[name] = counts.get(name, 0) + 1
-                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps or stopping:
                     elapsed = time.perf_counter() - interval_start
                     self.wall_time_s += elapsed
                     images_per_s = count * len(batch.images) / max(elapsed, 1e-9)
@@ -277,14 +285,17 @@ class Trainer:
                     record = {"step": self.step, **means, "images_per_s": round(images_per_s, 1)}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
+                    self.history.append(record)
                     bar.set_postfix(loss=f"{means['loss']:.2f}", recon=f"{means['recon']:.2f}", kl=f"{means['kl']:.2f}")
                     sums, counts, count = {}, {}, 0
                     interval_start = time.perf_counter()
                 bar.update(1)
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or stopping:
                     self.save(final, images_per_s)
                 if on_step is not None:
                     on_step(self.step)
+                if stopping:
+                    break
         except KeyboardInterrupt:
             self.wall_time_s += time.perf_counter() - interval_start
             self.save(final, images_per_s)
@@ -295,6 +306,11 @@ class Trainer:
             bar.close()
             log_file.close()
         return TrainResult(self.out_dir, self.step, final, images_per_s, self.wall_time_s)
+
+    def stop(self) -> None:
+        """Ask run() (in another thread) to end after the step it is on: it logs and checkpoints that step and
+        returns, and the run can be resumed."""
+        self._stop.set()
 
     def _terms_dict(self, terms) -> dict[str, torch.Tensor]:
         out = {"loss": terms.total, "recon": terms.recon, "kl": terms.kl}
