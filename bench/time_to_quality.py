@@ -24,14 +24,11 @@ from typing import Callable
 import numpy as np
 
 from common import command_line, print_rows, record
+from vae_core.recipes import get_recipe
 
-# The recipes, as `vae-explorer train` flags: pretrained/recipes.sh trains the shipped models with the same ones.
-RECIPES = {
-    "fashion_2d": ["--model", "vae", "--dataset", "fashion_mnist", "--arch", "mlp", "--set", "hidden_dims=[512,256]",
-                   "--latent-dim", "2", "--batch-size", "128", "--lr", "1e-3", "--seed", "0"],
-    "dsprites_mig": ["--model", "beta_vae", "--beta", "16", "--dataset", "dsprites", "--batch-size", "64",
-                     "--lr", "5e-4", "--seed", "0"],
-}
+# The recipes of vae_core/recipes.py, as `vae-explorer train` flags: `train --recipe NAME`, the app's Train live page
+# and pretrained/recipes.sh use the same ones.
+RECIPES = {name: list(get_recipe(name).flags) for name in ("fashion_2d", "dsprites_mig")}
 KNN_IMAGES = 10_000
 MERGE_RESULTS = True  # bench/results.json keeps the cases not run this time (dsprites_mig takes 30 minutes)
 

@@ -30,6 +30,8 @@ TRAIN_FLAGS = ("batch_size", "lr", "seed", "log_every", "checkpoint_every")
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model into a checkpoint folder")
+    p.add_argument("--recipe", help="start from a named recipe's flags (digits_2d, fashion_2d, dsprites_mig); "
+                   "flags given as well win")
     p.add_argument("--model", help="model type (see `vae-explorer models`), e.g. vae, beta_vae")
     p.add_argument("--dataset", help="dsprites, fashion_mnist, mnist, digits or folder:PATH")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
@@ -123,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cards", help="the model-card tables of a folder of models, from their metrics files")
     p.add_argument("dir", nargs="?", default="pretrained", help="folder of model folders (default pretrained)")
     p.add_argument("--write", action="store_true", help="write them to DIR/README.md instead of printing them")
+    p = sub.add_parser("bench", help="run the benchmarks of a source checkout's bench/ folder and print their table")
+    p.add_argument("--only", help="comma-separated subset: training, app_latency, startup, projection, metrics, "
+                   "time_to_quality (default all)")
     return parser
 
 
@@ -141,14 +146,36 @@ def _steps_from_epochs(epochs: float, config, batch_size: int) -> int:
     return max(1, math.ceil(epochs * (n // min(batch_size, n))))
 
 
+def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
+    """`train` flags with those of --recipe filled in where the command line gave none: the recipe's --set values
+    come first, so the command line's win, and its steps apply unless --steps or --epochs is given."""
+    if not args.recipe:
+        return args
+    from .recipes import get_recipe
+
+    recipe = get_recipe(args.recipe)
+    given = vars(args)
+    merged = argparse.Namespace(**given)
+    for key, value in vars(build_parser().parse_args(["train", *recipe.flags, "--out", args.out])).items():
+        if key == "set":
+            merged.set = [*value, *args.set]
+        elif given.get(key) is None:
+            setattr(merged, key, value)
+    if args.steps is None and args.epochs is None:
+        merged.steps = recipe.steps
+    return merged
+
+
 def new_run_configs(args: argparse.Namespace):
     """The model and training configs of a new `train` run from its parsed flags (bench/ builds its runs so too)."""
     from .config import TrainConfig, apply_overrides
     from .data import dataset_info
     from .registry import get_entry, make_config
 
+    args = with_recipe(args)
+
     if not args.model or not args.dataset:
-        raise ConfigError("train needs --model and --dataset (or --resume to continue a run in --out)")
+        raise ConfigError("train needs --model and --dataset, or --recipe NAME (or --resume to continue a run in --out)")
     entry = get_entry(args.model)
     channels, size, _ = dataset_info(args.dataset)["image_shape"]
     if args.dataset.startswith("folder:"):
@@ -180,8 +207,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     model_flags = _explicit(args, MODEL_FLAGS)
     train_flags = _explicit(args, TRAIN_FLAGS)
     if args.resume:
-        if args.force:
-            raise ConfigError("--resume continues a run and --force replaces it; pass only one")
+        if args.force or args.recipe:
+            flag = "--force replaces it" if args.force else "--recipe starts a new one"
+            raise ConfigError(f"--resume continues a run with its own settings and {flag}; pass only one")
         from .checkpoint import read_config, read_training
 
         ignored = [flag for flag, value in (("--set", args.set), ("--image-size", args.image_size), ("--channels", args.channels)) if value]
@@ -364,6 +392,16 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+    if not script.is_file():
+        raise ConfigError(f"the benchmarks are not installed with the package: {script} is missing. Run them from a "
+                          "clone of the repository (`python bench/run.py`)")
+    return subprocess.call([sys.executable, str(script), *(["--only", args.only] if args.only else [])])
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .registry import get_entry, model_names
 
@@ -406,6 +444,7 @@ COMMANDS = {
     "models": cmd_models,
     "datasets": cmd_datasets,
     "cards": cmd_cards,
+    "bench": cmd_bench,
 }
 
 
