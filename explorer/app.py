@@ -28,7 +28,9 @@ page = st.navigation([
     st.Page("views/compare.py", title="Compare β", icon=":material/compare:", url_path="compare"),
     st.Page("views/sample.py", title="Sample", icon=":material/casino:", url_path="sample"),
     st.Page("views/anomaly.py", title="Anomaly", icon=":material/report:", url_path="anomaly"),
+    train := st.Page("views/train.py", title="Train live", icon=":material/model_training:", url_path="train"),
 ])
-if page is not landing:  # the landing page only redirects: the link's model is for the page it opens
+# The landing page only redirects (the link's model is for the page it opens); Train live makes a model, it uses none.
+if page not in (landing, train):
     model_picker.show()
 page.run()

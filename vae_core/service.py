@@ -28,6 +28,7 @@ from .device import select_device
 from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
 from .fileio import atomic_write_bytes
 from .images import gif_bytes, grid_png, png_bytes, to_uint8
+from .live import LiveRun, LiveSnapshot
 from .metrics import evaluation_positions
 from .registry import get_entry
 from .models.base import INFERENCE_BATCH
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes",
-    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES",
+    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
+    "live_recipes",
 ]
 
 PROJECTION_METHODS = ("pca", "umap", "tsne")
@@ -166,6 +168,13 @@ class _Loaded:
         return self._hash
 
 
+def live_recipes() -> dict[str, tuple[str, str, int]]:
+    """The recipes the app can train live: name -> (title, summary, default steps)."""
+    from .recipes import RECIPES
+
+    return {r.name: (r.title, r.summary, r.steps) for r in RECIPES.values() if r.live}
+
+
 class LatentService:
     """Load models by id and answer the explorer's questions about them."""
 
@@ -175,6 +184,7 @@ class LatentService:
         self.device = select_device(device)
         self._loaded: dict[str, _Loaded] = {}
         self._failed: dict[str, str] = {}  # id -> why loading failed
+        self._live: dict[str, LiveRun] = {}  # id -> the run training it in this process
         self._lock = threading.Lock()
 
     @classmethod
@@ -238,6 +248,10 @@ class LatentService:
         loaded = self._loaded.get(model_id)
         if loaded is not None:
             return loaded
+        live = self._live.get(model_id)
+        if live is not None and live.snapshot().state == "training":
+            at = live.snapshot()
+            raise VaeError(f"{model_id} is still training (step {at.step} of {at.steps}); it opens when training ends")
         info = self.info(model_id)
         with self._lock:
             if model_id not in self._loaded:
@@ -252,6 +266,48 @@ class LatentService:
 
     def _model(self, model_id: str) -> torch.nn.Module:
         return self._get(model_id).model
+
+    # --- training while the app watches ------------------------------------------------------------------
+    def start_live(self, recipe: str, *, steps: int | None = None, beta: float | None = None) -> str:
+        """Start training `recipe` (see live_recipes) in a background thread into a new folder of the runs root,
+        with `steps` and `beta` replacing the recipe's; returns the new model's id. Raises at once, before any
+        thread starts, for an unknown recipe, bad values, missing data or a server whose live slots are taken."""
+        base = self.roots.get("runs")
+        if base is None:
+            raise ConfigError("this service has no runs folder to train into; give it a 'runs' root")
+        base.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        beta_part = "" if beta is None else f"-beta{beta:g}"
+        name = f"live-{recipe}{beta_part}-{stamp}"
+        for n in range(2, 1000):
+            if not (base / name).exists():
+                break
+            name = f"live-{recipe}{beta_part}-{stamp}-{n}"
+        run = LiveRun(recipe, base / name, steps=steps, beta=beta, device=self.device.type)
+        model_id = f"runs/{name}"
+        with self._lock:
+            self._live[model_id] = run
+        try:
+            run.start()
+        except VaeError:
+            with self._lock:
+                self._live.pop(model_id, None)
+            raise
+        return model_id
+
+    def _live_run(self, model_id: str) -> LiveRun:
+        run = self._live.get(model_id)
+        if run is None:
+            raise unknown_name("live run", str(model_id), list(self._live) or ["(none: start one)"])
+        return run
+
+    def live_snapshot(self, model_id: str) -> LiveSnapshot:
+        """Where the live run training `model_id` stands: its step, losses, the codes and the decoded plane."""
+        return self._live_run(model_id).snapshot()
+
+    def stop_live(self, model_id: str) -> None:
+        """Ask the live run to stop after its current step; it checkpoints there, and the model opens as it is."""
+        self._live_run(model_id).stop()
 
     # --- stored records ------------------------------------------------------------------------------------
     def _read_json(self, model_id: str, name: str) -> dict[str, Any]:

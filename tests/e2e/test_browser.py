@@ -212,3 +212,27 @@ def test_compare_opens_the_dsprites_beta_sweep(page, app_server, artifacts, js_e
         wait_until_loaded(page, images.nth(index).locator("img"))
     points = chart.locator(".scatterlayer .point")
     assert points.count() == models.count("dsprites_")  # a point per model on the rate-distortion plot
+
+
+def test_train_live_shows_the_codes_learn_and_opens_the_model(page, app_server, artifacts, js_errors):
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_server.url}/train")
+    main = main_area(page)
+    steps = main.get_by_label("Steps")
+    steps.wait_for(state="visible", timeout=LOAD_MS)
+    steps.fill("1500")  # digits, 2 latents: a few seconds here
+    steps.press("Enter")
+    wait_for_app_run(page)
+    main.get_by_role("button", name=re.compile("Train")).click()
+    expect(main.get_by_text(re.compile(r"training: step [\d,]+ of 1,500"))).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text(re.compile(r"finished: step 1,500 of 1,500"))).to_be_visible(timeout=120_000)
+    chart = main.get_by_test_id("stPlotlyChart").first
+    chart.locator(".js-plotly-plot").wait_for(state="visible", timeout=LOAD_MS)
+    wait_until_loaded(page, main.get_by_test_id("stImage").first.locator("img"))
+    settle(page, artifacts, js_errors, "07_train_live")
+    assert chart.locator(".legend .traces").count() == 10, "the codes are not coloured by digit"
+    main.get_by_role("link", name=re.compile("Open it in Explore")).click()
+    page.wait_for_url(re.compile(r"/explore\?.*model=runs%2Flive-digits_2d"), timeout=LOAD_MS)
+    image_with_caption(page, DECODED_CAPTION).wait_for(state="visible", timeout=LOAD_MS)
+    settle(page, artifacts, js_errors, "08_explore_live_model")

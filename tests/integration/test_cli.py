@@ -178,3 +178,21 @@ def test_eval_metrics_merge_into_metrics_json(digits_run, capsys):
 def test_eval_metric_errors(digits_run, capsys, metrics, needles):
     code, _, err = run(capsys, "eval", str(digits_run), "--metrics", metrics)
     assert_one_line_error(code, err, *needles)
+
+
+def test_train_from_a_recipe_with_a_flag_of_ones_own(tmp_path, capsys):
+    out = tmp_path / "r"
+    code, stdout, _ = run(capsys, "train", "--recipe", "digits_2d", "--steps", "30", "--set", "hidden_dims=[32]",
+                          "--out", str(out), "--quiet")
+    assert code == 0 and "done: 30 steps" in stdout
+    config = json.loads((out / CONFIG_FILE).read_text())
+    assert (config["latent_dim"], config["hidden_dims"], config["likelihood"], config["obs_std"]) == (2, [32], "gaussian", 0.1)
+
+
+def test_a_recipe_cannot_resume_a_run(digits_run, capsys):
+    code, _, err = run(capsys, "train", "--recipe", "digits_2d", "--resume", "--out", str(digits_run))
+    assert_one_line_error(code, err, "--resume", "--recipe starts a new one")
+
+
+def test_bench_passes_its_choice_to_bench_run(capsys):
+    assert main(["bench", "--only", "no_such_benchmark"]) == 2  # bench/run.py's own usage error

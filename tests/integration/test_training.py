@@ -101,6 +101,21 @@ def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path):
     assert Trainer.resume(tmp_path / "r", progress=False).step == 55
 
 
+def test_stop_from_another_thread_checkpoints_the_step_it_reached(tmp_path):
+    trainer = Trainer(tiny_digits_config(), _train_config(), tmp_path / "r", progress=False)
+
+    def stop_at_37(step):
+        if step == 37:
+            trainer.stop()  # as the app's Stop button does, from its own thread, between two steps
+
+    result = trainer.run(on_step=stop_at_37)
+    assert result.steps_done == 38  # the step under way when asked finishes first
+    assert weights_step(tmp_path / "r") == 38
+    assert trainer.history[-1]["step"] == 38 and [r["step"] for r in trainer.history] == [10, 20, 30, 38]
+    resumed = Trainer.resume(tmp_path / "r", progress=False)
+    assert resumed.run().steps_done == _train_config().steps
+
+
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     trainer = Trainer(tiny_digits_config(), _train_config(checkpoint_every=20), tmp_path / "r", progress=False)
     real_loss = trainer.model.loss

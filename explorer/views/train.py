@@ -1,0 +1,120 @@
+"""Train live: a VAE with two latents trains while the page shows its codes sort themselves out, second by second."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import state
+from vae_core.service import LiveSnapshot, grid_png, live_recipes
+
+RUN_KEY = "train.run"  # session key: the model id of the run this session started
+BETAS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+REFRESH_S = 1.0
+GRID_PIXELS = 28  # about how wide each decoded image of the plane is drawn
+
+
+def _start(recipe: str, steps: int, beta: float) -> None:
+    with state.shown_errors():
+        st.session_state[RUN_KEY] = state.service().start_live(recipe, steps=steps, beta=beta)
+
+
+def _stop() -> None:
+    with state.shown_errors():
+        state.service().stop_live(st.session_state[RUN_KEY])
+
+
+def loss_figure(snapshot: LiveSnapshot) -> go.Figure:
+    fig = go.Figure()
+    steps = [line["step"] for line in snapshot.history]
+    for term, name in (("loss", "loss = recon + β·KL"), ("recon", "reconstruction"), ("kl", "KL")):
+        fig.add_trace(go.Scatter(x=steps, y=[line[term] for line in snapshot.history], mode="lines", name=name))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title="Per image, in nats",
+                      xaxis_title="step", legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def codes_figure(snapshot: LiveSnapshot) -> go.Figure:
+    fig = go.Figure()
+    codes, labels, names = snapshot.codes, snapshot.labels, snapshot.class_names
+    groups = [(None, np.ones(len(codes), bool))] if labels is None else [(k, labels == k) for k in np.unique(labels)]
+    for label, mask in groups:
+        name = "test images" if label is None else (names[label] if names else str(label))
+        fig.add_trace(go.Scattergl(x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=name,
+                                   marker=dict(size=4, opacity=0.7)))
+    edge = snapshot.grid_extent * (1 + 1 / (snapshot.grid_size - 1))  # the grid's images are centred on its points: frame whole images
+    fig.add_shape(type="rect", x0=-edge, x1=edge, y0=-edge, y1=edge, line=dict(color="grey", dash="dot"))
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), title="Codes of test images (posterior means)",
+                      xaxis_title="z₁", yaxis_title="z₂", legend=dict(itemsizing="constant"))
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def show_run(model_id: str) -> None:
+    snapshot = state.service().live_snapshot(model_id)
+    history = snapshot.history[-1] if snapshot.history else {}
+    speed = f" · {history['images_per_s']:,.0f} images/s" if history else ""
+    status = f"{snapshot.state}: step {snapshot.step:,} of {snapshot.steps:,} · {snapshot.seconds:.1f} s of training{speed}"
+    st.progress(snapshot.step / max(snapshot.steps, 1), text=status)
+    if snapshot.state == "training":
+        st.button("Stop", on_click=_stop, icon=":material/stop:", key="train.stop",
+                  help="End after the current step; the model is saved as it is and opens like any other.")
+    elif snapshot.state == "failed":
+        st.error(f"Training failed: {snapshot.error}")
+    else:
+        done = "Finished" if snapshot.state == "finished" else "Stopped"
+        st.success(f"{done}: `{model_id}` is saved and listed with the other models.")
+        st.page_link("views/explore.py", label="Open it in Explore", icon=":material/tune:",
+                     query_params={"model": model_id})
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(codes_figure(snapshot), key="train.codes", config={"displayModeBar": False})
+    with right:
+        st.image(grid_png(snapshot.grid, snapshot.grid_size, max(1, GRID_PIXELS // snapshot.grid.shape[2])), output_format="PNG",
+                 caption=f"What the decoder draws at each point of the dotted square, z₁ and z₂ from "
+                         f"−{snapshot.grid_extent:g} to {snapshot.grid_extent:g} (z₂ up).")
+    if snapshot.history:
+        st.plotly_chart(loss_figure(snapshot), key="train.loss", config={"displayModeBar": False})
+
+
+def main() -> None:
+    st.title("Train live")
+    st.caption(
+        "Train a VAE with two latents and watch it learn. Each dot is one test image's code, the mean of q(z|x), "
+        "coloured by its class; beside it, the decoder's picture at each point of the plane. Early on every image "
+        "gets the same code and the decoder draws one blurry average. As the reconstruction term learns, codes of "
+        "different classes move apart, while the KL term (weighted by β) keeps the whole cloud near N(0, I) so that "
+        "the plane between them still decodes to something."
+    )
+    recipes = live_recipes()
+    running = RUN_KEY in st.session_state and state.service().live_snapshot(st.session_state[RUN_KEY]).state == "training"
+    with st.container(border=True):
+        columns = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+        recipe = columns[0].selectbox("Data and network", list(recipes), format_func=lambda name: recipes[name][0],
+                                      key="train.recipe", disabled=running)
+        title, summary, default_steps = recipes[recipe]
+        beta = columns[1].select_slider("β (KL weight)", BETAS, value=1.0, key="train.beta", disabled=running,
+                                        help="1 trains the ELBO. Smaller: sharper pictures, codes spread past "
+                                             "N(0, I). Larger: codes held tight to N(0, I), blurrier pictures.")
+        steps = columns[2].number_input("Steps", 100, 100_000, default_steps, step=500, key=f"train.steps.{recipe}",
+                                        disabled=running)
+        columns[3].button("Train", type="primary", icon=":material/play_arrow:", disabled=running, key="train.start",
+                          on_click=_start, args=(recipe, int(steps), float(beta)))
+        st.caption(f"{summary}. `vae-explorer train --recipe {recipe}` trains it from the command line.")
+    model_id = st.session_state.get(RUN_KEY)
+    if model_id is None:
+        return
+    refresh = REFRESH_S if running else None
+
+    @st.fragment(run_every=refresh)
+    def live() -> None:
+        show_run(model_id)
+        if running and state.service().live_snapshot(model_id).state != "training":
+            state.models.clear()  # the picker (and the link to Explore) must list the finished model
+            st.rerun()  # redraw the whole page, with the controls enabled again
+
+    live()
+
+
+with state.shown_errors():
+    main()

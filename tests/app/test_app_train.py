@@ -1,0 +1,84 @@
+"""Train live: a run starts from the page, its codes, decoded plane and losses update, it can be stopped, only one
+trains at a time, and the finished model is saved where the app lists it."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+import streamlit as st
+
+from app_support import assert_clean, open_app, plotly_specs, trace_array
+
+WAIT_S = 120
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """A runs root of its own, so the models trained here do not change what the other tests list."""
+    saved = os.environ.get("VAE_EXPLORER_RUNS")
+    os.environ["VAE_EXPLORER_RUNS"] = str(tmp_path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    os.environ["VAE_EXPLORER_RUNS"] = saved
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def start(steps: int):
+    at = open_app("train")
+    assert_clean(at)
+    assert not at.sidebar.selectbox, "Train live uses no model: no picker"
+    assert at.selectbox(key="train.recipe").value == "digits_2d"
+    at.number_input(key="train.steps.digits_2d").set_value(steps).run()
+    at.button(key="train.start").click().run()
+    assert_clean(at)
+    return at
+
+
+def wait_for(at, word: str):
+    deadline = time.monotonic() + WAIT_S
+    while not any(word in s.value for s in at.success):
+        assert time.monotonic() < deadline, f"no {word!r} within {WAIT_S} s"
+        assert_clean(at)
+        time.sleep(0.5)
+        at.run()
+    assert_clean(at)
+    return at
+
+
+def test_a_digits_run_trains_to_the_end_and_is_saved(runs):
+    at = wait_for(start(400), "Finished")
+    (folder,) = [p for p in runs.iterdir() if p.name.startswith("live-digits_2d")]
+    training = json.loads((folder / "training.json").read_text())
+    assert training["finished"] and training["steps_done"] == 400
+    assert (folder / "model.safetensors").is_file()
+    codes, losses = plotly_specs(at)
+    points = sum(len(trace_array(trace["x"])) for trace in codes["data"] if trace.get("mode") == "markers")
+    assert len([t for t in codes["data"] if t.get("mode") == "markers"]) == 10  # one trace per digit class
+    assert points == 360  # the whole digits test split
+    loss = trace_array(losses["data"][0]["y"])
+    assert loss[-1] < loss[0], "the loss did not fall"
+    assert at.image, "no decoded plane"
+    assert any("400 of 400" in p.proto.text for p in at.get("progress"))
+    assert not at.button(key="train.start").disabled  # free to train again
+
+
+def test_stop_saves_the_model_where_it_got_to(runs):
+    at = start(100_000)
+    at.button(key="train.stop").click().run()
+    at = wait_for(at, "Stopped")
+    (folder,) = [p for p in runs.iterdir() if p.name.startswith("live-digits_2d")]
+    training = json.loads((folder / "training.json").read_text())
+    assert not training["finished"] and 0 < training["steps_done"] < 100_000
+
+
+def test_a_second_run_waits_for_the_first(runs):
+    first = start(100_000)
+    second = open_app("train")
+    second.button(key="train.start").click().run()
+    assert any("another live training run" in e.value for e in second.error)
+    first.button(key="train.stop").click().run()
+    wait_for(first, "Stopped")

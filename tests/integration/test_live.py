@@ -1,0 +1,126 @@
+"""Live training (the app's Train page): a recipe trains in a thread, its snapshots show the weights it saves, a stop
+keeps the model, only MAX_RUNS_ENV runs train at once, and bad requests fail before any thread starts."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core import live
+from vae_core.checkpoint import load
+from vae_core.errors import ConfigError, DataError, UnknownNameError, VaeError
+from vae_core.images import to_uint8
+from vae_core.live import BusyError, LiveRun, plane_points
+from vae_core.recipes import RECIPES
+from vae_core.service import LatentService
+
+pytestmark = pytest.mark.slow
+WAIT_S = 120
+
+
+@pytest.fixture(autouse=True)
+def fresh_slots(monkeypatch):
+    """Each test gets its own pool of live slots, sized by the environment it sets."""
+    monkeypatch.delenv(live.MAX_RUNS_ENV, raising=False)
+    monkeypatch.setattr(live, "_slots", None)
+
+
+def finished(run: LiveRun):
+    assert run.join(WAIT_S), "the run did not end"
+    return run.snapshot()
+
+
+def test_plane_points_run_row_by_row_from_the_top_left():
+    points = plane_points(3, 2.0)
+    assert points.tolist() == [[-2, 2], [0, 2], [2, 2], [-2, 0], [0, 0], [2, 0], [-2, -2], [0, -2], [2, -2]]
+
+
+def test_a_digits_run_learns_and_its_last_snapshot_shows_the_saved_weights(tmp_path):
+    run = LiveRun("digits_2d", tmp_path / "run", steps=300, device="cpu", snapshot_every_s=0.05)
+    first = run.snapshot()
+    assert (first.state, first.step, first.steps) == ("training", 0, 300)
+    run.start()
+    snapshot = finished(run)
+    assert (snapshot.state, snapshot.step, snapshot.error) == ("finished", 300, None)
+    assert [line["step"] for line in snapshot.history] == list(range(10, 301, 10))
+    assert snapshot.history[-1]["loss"] < snapshot.history[0]["loss"] - 10, "the loss barely fell in 300 steps"
+    assert not np.allclose(snapshot.codes, first.codes)
+    assert snapshot.codes.shape == (360, 2) and snapshot.labels.shape == (360,)
+    assert snapshot.class_names == [str(k) for k in range(10)]
+    # a second computation from the checkpoint on disk: the same codes and the same decoded plane
+    model = load(tmp_path / "run", device="cpu").eval()
+    from vae_core.train import dataset_for_config
+
+    test = dataset_for_config(model.config, "test")
+    with torch.no_grad():
+        codes = model.encode(test.get(torch.arange(len(test))).images).mean.numpy()
+        plane = to_uint8(model.decode(torch.from_numpy(plane_points())))
+    np.testing.assert_allclose(snapshot.codes, codes, atol=1e-5)
+    assert np.abs(snapshot.grid.astype(int) - plane.astype(int)).max() <= 1
+    assert snapshot.grid.shape == (live.GRID ** 2, 8, 8, 1)
+
+
+def test_stop_keeps_the_model_and_frees_the_slot(tmp_path):
+    run = LiveRun("digits_2d", tmp_path / "a", steps=100_000, device="cpu")
+    run.start()
+    with pytest.raises(BusyError, match=f"{live.MAX_RUNS_ENV}=2"):
+        LiveRun("digits_2d", tmp_path / "b", steps=100, device="cpu").start()
+    run.stop()
+    snapshot = finished(run)
+    assert snapshot.state == "stopped" and 0 < snapshot.step < 100_000
+    assert load(tmp_path / "a", device="cpu") is not None
+    second = LiveRun("digits_2d", tmp_path / "b", steps=20, device="cpu")
+    second.start()  # the slot is free again
+    assert finished(second).state == "finished"
+
+
+def test_more_slots_let_two_runs_train_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv(live.MAX_RUNS_ENV, "2")
+    runs = [LiveRun("digits_2d", tmp_path / name, steps=50, device="cpu") for name in "ab"]
+    for run in runs:
+        run.start()
+    assert [finished(run).state for run in runs] == ["finished", "finished"]
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_a_bad_slot_count_is_named(tmp_path, monkeypatch, value):
+    monkeypatch.setenv(live.MAX_RUNS_ENV, value)
+    with pytest.raises(ConfigError, match=live.MAX_RUNS_ENV):
+        LiveRun("digits_2d", tmp_path / "a", steps=20, device="cpu").start()
+
+
+def test_bad_requests_fail_before_anything_is_written(tmp_path, monkeypatch):
+    with pytest.raises(UnknownNameError, match="recipe 'digits' is unknown"):
+        LiveRun("digits", tmp_path / "a")
+    with pytest.raises(ConfigError, match="too long to watch live.*--recipe dsprites_mig"):
+        LiveRun("dsprites_mig", tmp_path / "a")
+    with pytest.raises(ConfigError, match="steps"):
+        LiveRun("digits_2d", tmp_path / "a", steps=0)
+    from vae_core.data import idx
+
+    mnist = dataclasses.replace(RECIPES["digits_2d"], name="mnist_2d",
+                                flags=tuple("mnist" if f == "digits" else f for f in RECIPES["digits_2d"].flags))
+    monkeypatch.setitem(RECIPES, "mnist_2d", mnist)
+    monkeypatch.setitem(idx.SOURCES, "mnist", dataclasses.replace(idx.SOURCES["mnist"], mirrors=("http://127.0.0.1:9/",)))
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataError, match="VAE_DATA_DIR"):
+        LiveRun("mnist_2d", tmp_path / "a", device="cpu")
+    assert not (tmp_path / "a").exists()
+
+
+def test_the_service_trains_into_its_runs_root_and_opens_the_model_when_done(tmp_path):
+    service = LatentService({"runs": tmp_path / "runs"}, device="cpu")
+    model_id = service.start_live("digits_2d", steps=100_000, beta=4)
+    assert model_id.startswith("runs/live-digits_2d-beta4-")
+    with pytest.raises(VaeError, match="still training"):
+        service.encode_indices(model_id, [0])
+    service.stop_live(model_id)
+    service._live[model_id].join(WAIT_S)
+    assert service.live_snapshot(model_id).state == "stopped"
+    assert service.info(model_id).beta == 4.0
+    assert service.encode_indices(model_id, [0]).shape == (1, 2)
+    with pytest.raises(UnknownNameError, match="live run"):
+        service.live_snapshot("runs/nothing")
