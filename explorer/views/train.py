@@ -40,7 +40,7 @@ def codes_figure(snapshot: LiveSnapshot) -> go.Figure:
     groups = [(None, np.ones(len(codes), bool))] if labels is None else [(k, labels == k) for k in np.unique(labels)]
     for label, mask in groups:
         name = "test images" if label is None else (names[label] if names else str(label))
-        fig.add_trace(go.Scattergl(x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=name,
+        fig.add_trace(go.Scatter(x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=name,
                                    marker=dict(size=4, opacity=0.7)))
     edge = snapshot.grid_extent * (1 + 1 / (snapshot.grid_size - 1))  # the grid's images are centred on its points: frame whole images
     fig.add_shape(type="rect", x0=-edge, x1=edge, y0=-edge, y1=edge, line=dict(color="grey", dash="dot"))
