@@ -137,8 +137,9 @@ class LiveRun:
             raise ConfigError(f"live training draws a 2-D latent plane; recipe {recipe!r} has {config.encoded_dim} latents")
         train_config = replace(train_config, log_every=LOG_EVERY, checkpoint_every=max(train_config.steps, 1))
         self.out_dir = Path(out_dir)
+        self.steps = train_config.steps
         self.snapshot_every_s = snapshot_every_s
-        self.trainer = Trainer(config, train_config, out_dir, progress=False)
+        self.trainer: Trainer | None = Trainer(config, train_config, out_dir, progress=False)
         test = dataset_for_config(config, "test")
         picked = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:WATCHED_IMAGES]
         batch = test.get(picked.sort().values, device=self.trainer.device)
@@ -152,10 +153,6 @@ class LiveRun:
         self._thread: threading.Thread | None = None
         self._clock = {"start": 0.0, "paused": 0.0, "last": 0.0}
         self._snapshot = LiveSnapshot("training", 0, train_config.steps, 0.0, **self._watched, **self._pictures())
-
-    @property
-    def steps(self) -> int:
-        return self.trainer.train_config.steps
 
     def _pictures(self) -> dict[str, np.ndarray]:
         """The watched images' codes and the decoded plane, from the weights as they are now."""
@@ -198,9 +195,10 @@ class LiveRun:
             raise ConfigError("this live run has already started")
         slots = _slot_pool()
         if not slots.acquire(blocking=False):
+            where = ", ".join(f"step {run.snapshot().step:,} of {run.steps:,}" for run in list(_running))
             raise BusyError(
-                f"another live training run is using this server ({max_runs()} at a time); wait until it ends, or "
-                f"start the app with {MAX_RUNS_ENV}=2 (or more) to allow more at once"
+                f"another live training run is using this server ({where}; {max_runs()} at a time); wait until it "
+                f"ends, or start the app with {MAX_RUNS_ENV}=2 (or more) to allow more at once"
             )
         now = time.perf_counter()
         self._clock.update(start=now, last=now)
@@ -219,12 +217,17 @@ class LiveRun:
             log.exception("live training in %s failed", self.out_dir)
             self._publish("failed", f"{type(exc).__name__}: {exc}")
         finally:
+            # The last snapshot is all a page needs now: let go of the model, the optimizer and the training data
+            # (47 MB of uint8 images for Fashion-MNIST, plus the model and Adam's state), or a class's worth of finished runs would fill the memory.
+            self.trainer = self._images = self._plane = None
             _running.discard(self)
             slots.release()
 
     def stop(self) -> None:
-        """Ask the run to end after its current step; it saves a checkpoint there first."""
-        self.trainer.stop()
+        """Ask the run to end after its current step; it saves a checkpoint there first. Nothing, once it has ended."""
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.stop()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True when it has."""

@@ -249,8 +249,8 @@ class LatentService:
         if loaded is not None:
             return loaded
         live = self._live.get(model_id)
-        if live is not None and live.snapshot().state == "training":
-            at = live.snapshot()
+        at = None if live is None else live.snapshot()
+        if at is not None and at.state == "training":
             raise VaeError(f"{model_id} is still training (step {at.step} of {at.steps}); it opens when training ends")
         info = self.info(model_id)
         with self._lock:

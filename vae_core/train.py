@@ -234,7 +234,8 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------------------------
     def run(self, on_step: Callable[[int], None] | None = None) -> TrainResult:
-        """Train until train_config.steps; `on_step(step)` is called after every optimizer step."""
+        """Train until train_config.steps, or until stop() is asked; `on_step(step)` is called after every
+        optimizer step."""
         cfg = self.train_config
         if self._resume_state is None:
             for path in check_out_dir(self.out_dir, force=self.force):

@@ -11,6 +11,7 @@ from vae_core.service import LiveSnapshot, grid_png, live_recipes
 RUN_KEY = "train.run"  # session key: the model id of the run this session started
 BETAS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 REFRESH_S = 1.0
+MAX_STEPS = 20_000  # Fashion-MNIST: about 5 minutes here
 GRID_PIXELS = 28  # about how wide each decoded image of the plane is drawn
 
 
@@ -96,8 +97,9 @@ def main() -> None:
         beta = columns[1].select_slider("β (KL weight)", BETAS, value=1.0, key="train.beta", disabled=running,
                                         help="1 trains the ELBO. Smaller: sharper pictures, codes spread past "
                                              "N(0, I). Larger: codes held tight to N(0, I), blurrier pictures.")
-        steps = columns[2].number_input("Steps", 100, 100_000, default_steps, step=500, key=f"train.steps.{recipe}",
-                                        disabled=running)
+        steps = columns[2].number_input("Steps", 100, MAX_STEPS, default_steps, step=500, key=f"train.steps.{recipe}",
+                                        disabled=running, help="A run holds the server's training slot until it ends "
+                                        "or is stopped: keep it short on a shared server.")
         columns[3].button("Train", type="primary", icon=":material/play_arrow:", disabled=running, key="train.start",
                           on_click=_start, args=(recipe, int(steps), float(beta)))
         st.caption(f"{summary}. `vae-explorer train --recipe {recipe}` trains it from the command line.")

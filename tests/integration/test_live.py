@@ -44,6 +44,7 @@ def test_a_digits_run_learns_and_its_last_snapshot_shows_the_saved_weights(tmp_p
     run.start()
     snapshot = finished(run)
     assert (snapshot.state, snapshot.step, snapshot.error) == ("finished", 300, None)
+    assert run.trainer is None, "a finished run still holds its model and training data"
     assert [line["step"] for line in snapshot.history] == list(range(10, 301, 10))
     assert snapshot.history[-1]["loss"] < snapshot.history[0]["loss"] - 10, "the loss barely fell in 300 steps"
     assert not np.allclose(snapshot.codes, first.codes)
