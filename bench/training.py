@@ -14,14 +14,17 @@ Every run is a fresh subprocess (`--worker ours|reference --case NAME`), alterna
 tunes glibc's malloc for its whole process (vae_core.device.tune_host_allocator), which must not reach the
 reference. Each run skips --warmup steps and times the next --steps (default: per case); the figures are the
 median images/s per side and their ratio, plus the mean loss per image of the last 20 timed steps, which should
-agree between the sides (same weights at the start; different batch order). With several --seeds, each seed
-gives both sides other initial weights, data subset and batch order, and the table adds the paired difference of
-their final losses (ours - reference, per seed) with its standard error: a mean difference within about two standard
-errors is noise. With --same-batches the reference is also given our trainer's batches, in our order, and the
-same reparameterization noise (the global RNG as our trainer leaves it after building the model), so the two sides
-differ only in how they compute: their loss curves then show what our changes do to the arithmetic alone. dSprites is restricted to one fixed
-random subset of the training split, exactly the images the run needs: our trainer renders them batch by batch as
-it always does, the reference renders them once up front into a uint8 array, as dSprites repos hold the .npz.
+agree between the sides (same weights at the start; different batch order).
+
+With several --seeds, each seed gives both sides other initial weights, data subset and batch order, and the table
+adds the paired difference of their final losses (ours - reference, per seed) with its standard error: a mean
+difference within about two standard errors is noise. With --same-batches the reference is also given our
+trainer's batches, in our order, and the same reparameterization noise (the global RNG as our trainer leaves it
+after building the model), so the two sides differ only in how they compute.
+
+dSprites is restricted to one fixed random subset of the training split, exactly the images the run needs: our
+trainer renders them batch by batch as it always does, the reference renders them once up front into a uint8
+array, as dSprites repos hold the .npz.
 """
 from __future__ import annotations
 

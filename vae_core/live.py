@@ -134,7 +134,8 @@ class LiveRun:
         flags += ["--beta", repr(float(beta))] if beta is not None else []
         config, train_config = new_run_configs(build_parser().parse_args(flags))
         if config.encoded_dim != 2:
-            raise ConfigError(f"live training draws a 2-D latent plane; recipe {recipe!r} has {config.encoded_dim} latents")
+            raise ConfigError(f"live training draws a 2-D latent plane; recipe {recipe!r} has "
+                              f"{config.encoded_dim} latents")
         train_config = replace(train_config, log_every=LOG_EVERY, checkpoint_every=max(train_config.steps, 1))
         self.out_dir = Path(out_dir)
         self.steps = train_config.steps
@@ -217,8 +218,8 @@ class LiveRun:
             log.exception("live training in %s failed", self.out_dir)
             self._publish("failed", f"{type(exc).__name__}: {exc}")
         finally:
-            # The last snapshot is all a page needs now: let go of the model, the optimizer and the training data
-            # (47 MB of uint8 images for Fashion-MNIST, plus the model and Adam's state), or a class's worth of finished runs would fill the memory.
+            # The last snapshot is all a page needs now: let go of the model, Adam's state and the training data
+            # (47 MB of uint8 images for Fashion-MNIST), or a class's worth of finished runs would fill the memory.
             self.trainer = self._images = self._plane = None
             _running.discard(self)
             slots.release()

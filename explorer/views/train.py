@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import state
+from vae_core.errors import UnknownNameError
 from vae_core.service import LiveSnapshot, grid_png, live_recipes
 
 RUN_KEY = "train.run"  # session key: the model id of the run this session started
@@ -18,6 +19,18 @@ GRID_PIXELS = 28  # about how wide each decoded image of the plane is drawn
 def _start(recipe: str, steps: int, beta: float) -> None:
     with state.shown_errors():
         st.session_state[RUN_KEY] = state.service().start_live(recipe, steps=steps, beta=beta)
+
+
+def _this_sessions_run() -> LiveSnapshot | None:
+    """The snapshot of the run this session started, if the service still has it (a restarted server has not)."""
+    model_id = st.session_state.get(RUN_KEY)
+    if model_id is None:
+        return None
+    try:
+        return state.service().live_snapshot(model_id)
+    except UnknownNameError:
+        del st.session_state[RUN_KEY]
+        return None
 
 
 def _stop() -> None:
@@ -42,8 +55,9 @@ def codes_figure(snapshot: LiveSnapshot) -> go.Figure:
     for label, mask in groups:
         name = "test images" if label is None else (names[label] if names else str(label))
         fig.add_trace(go.Scatter(x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=name,
-                                   marker=dict(size=4, opacity=0.7)))
-    edge = snapshot.grid_extent * (1 + 1 / (snapshot.grid_size - 1))  # the grid's images are centred on its points: frame whole images
+                                 marker=dict(size=4, opacity=0.7)))
+    # the plane's images are centred on the grid's points: the square frames them whole
+    edge = snapshot.grid_extent * (1 + 1 / (snapshot.grid_size - 1))
     fig.add_shape(type="rect", x0=-edge, x1=edge, y0=-edge, y1=edge, line=dict(color="grey", dash="dot"))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), title="Codes of test images (posterior means)",
                       xaxis_title="z₁", yaxis_title="z₂", legend=dict(itemsizing="constant"))
@@ -55,7 +69,8 @@ def show_run(model_id: str) -> None:
     snapshot = state.service().live_snapshot(model_id)
     history = snapshot.history[-1] if snapshot.history else {}
     speed = f" · {history['images_per_s']:,.0f} images/s" if history else ""
-    status = f"{snapshot.state}: step {snapshot.step:,} of {snapshot.steps:,} · {snapshot.seconds:.1f} s of training{speed}"
+    status = (f"{snapshot.state}: step {snapshot.step:,} of {snapshot.steps:,} · {snapshot.seconds:.1f} s of "
+              f"training{speed}")
     st.progress(snapshot.step / max(snapshot.steps, 1), text=status)
     if snapshot.state == "training":
         st.button("Stop", on_click=_stop, icon=":material/stop:", key="train.stop",
@@ -71,7 +86,8 @@ def show_run(model_id: str) -> None:
     with left:
         st.plotly_chart(codes_figure(snapshot), key="train.codes", config={"displayModeBar": False})
     with right:
-        st.image(grid_png(snapshot.grid, snapshot.grid_size, max(1, GRID_PIXELS // snapshot.grid.shape[2])), output_format="PNG",
+        scale = max(1, GRID_PIXELS // snapshot.grid.shape[2])
+        st.image(grid_png(snapshot.grid, snapshot.grid_size, scale), output_format="PNG",
                  caption=f"What the decoder draws at each point of the dotted square, z₁ and z₂ from "
                          f"−{snapshot.grid_extent:g} to {snapshot.grid_extent:g} (z₂ up).")
     if snapshot.history:
@@ -82,18 +98,19 @@ def main() -> None:
     st.title("Train live")
     st.caption(
         "Train a VAE with two latents and watch it learn. Each dot is one test image's code, the mean of q(z|x), "
-        "coloured by its class; beside it, the decoder's picture at each point of the plane. Early on every image "
-        "gets the same code and the decoder draws one blurry average. As the reconstruction term learns, codes of "
+        "coloured by its class; beside it, the decoder's picture at each point of the plane. At first the codes sit "
+        "in one clump and the decoder draws one blurry average. As the reconstruction term learns, codes of "
         "different classes move apart, while the KL term (weighted by β) keeps the whole cloud near N(0, I) so that "
         "the plane between them still decodes to something."
     )
     recipes = live_recipes()
-    running = RUN_KEY in st.session_state and state.service().live_snapshot(st.session_state[RUN_KEY]).state == "training"
+    current = _this_sessions_run()
+    running = current is not None and current.state == "training"
     with st.container(border=True):
         columns = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
         recipe = columns[0].selectbox("Data and network", list(recipes), format_func=lambda name: recipes[name][0],
                                       key="train.recipe", disabled=running)
-        title, summary, default_steps = recipes[recipe]
+        _, summary, default_steps = recipes[recipe]
         beta = columns[1].select_slider("β (KL weight)", BETAS, value=1.0, key="train.beta", disabled=running,
                                         help="1 trains the ELBO. Smaller: sharper pictures, codes spread past "
                                              "N(0, I). Larger: codes held tight to N(0, I), blurrier pictures.")
@@ -103,9 +120,9 @@ def main() -> None:
         columns[3].button("Train", type="primary", icon=":material/play_arrow:", disabled=running, key="train.start",
                           on_click=_start, args=(recipe, int(steps), float(beta)))
         st.caption(f"{summary}. `vae-explorer train --recipe {recipe}` trains it from the command line.")
-    model_id = st.session_state.get(RUN_KEY)
-    if model_id is None:
+    if current is None:
         return
+    model_id = st.session_state[RUN_KEY]
     refresh = REFRESH_S if running else None
 
     @st.fragment(run_every=refresh)

@@ -82,3 +82,11 @@ def test_a_second_run_waits_for_the_first(runs):
     assert any("another live training run" in e.value for e in second.error)
     first.button(key="train.stop").click().run()
     wait_for(first, "Stopped")
+
+
+def test_a_run_the_server_no_longer_has_is_forgotten(runs):
+    at = open_app("train")
+    at.session_state["train.run"] = "runs/live-digits_2d-from-before-a-restart"
+    at.run()
+    assert_clean(at)
+    assert "train.run" not in at.session_state and not at.get("progress")

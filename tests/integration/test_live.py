@@ -104,7 +104,8 @@ def test_bad_requests_fail_before_anything_is_written(tmp_path, monkeypatch):
     mnist = dataclasses.replace(RECIPES["digits_2d"], name="mnist_2d",
                                 flags=tuple("mnist" if f == "digits" else f for f in RECIPES["digits_2d"].flags))
     monkeypatch.setitem(RECIPES, "mnist_2d", mnist)
-    monkeypatch.setitem(idx.SOURCES, "mnist", dataclasses.replace(idx.SOURCES["mnist"], mirrors=("http://127.0.0.1:9/",)))
+    closed_port = "http://127.0.0.1:9/"  # nothing listens: the download fails at once
+    monkeypatch.setitem(idx.SOURCES, "mnist", dataclasses.replace(idx.SOURCES["mnist"], mirrors=(closed_port,)))
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with pytest.raises(DataError, match="VAE_DATA_DIR"):

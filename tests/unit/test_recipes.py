@@ -21,7 +21,8 @@ def configs(*flags):
 
 def test_a_recipe_gives_its_flags_and_steps():
     config, train = configs("--recipe", "fashion_2d")
-    assert (config.model_type, config.dataset, config.latent_dim, config.hidden_dims) == ("vae", "fashion_mnist", 2, [512, 256])
+    made = (config.model_type, config.dataset, config.latent_dim, config.hidden_dims)
+    assert made == ("vae", "fashion_mnist", 2, [512, 256])
     assert (train.batch_size, train.lr, train.seed, train.steps) == (128, 1e-3, 0, RECIPES["fashion_2d"].steps)
 
 
