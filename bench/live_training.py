@@ -48,7 +48,7 @@ def in_the_app(page, url: str, recipe: str, steps: int) -> float:
     choice.click()
     page.get_by_role("option", name=get_recipe(recipe).title).click()
     wait_for_app_run(page)
-    field = page.get_by_label("Steps")
+    field = page.get_by_label("Steps", exact=True)
     field.fill(str(steps))
     field.press("Enter")
     wait_for_app_run(page)

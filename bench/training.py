@@ -444,7 +444,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds: give at least one seed")
     results = measure(cases, args.steps, args.warmup, args.repeat, seeds, args.same_batches)
     print_rows("training: our Trainer vs a plain PyTorch loop, images/s on the CPU", results)
-    record("training", results, command_line("training", argv))
+    # a run comparing loss curves (several seeds, or the same batches) is kept apart from the throughput figures
+    checks_losses = len(seeds) > 1 or args.same_batches
+    record("training_loss_check" if checks_losses else "training", results, command_line("training", argv))
     return 0
 
 

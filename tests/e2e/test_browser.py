@@ -219,7 +219,7 @@ def test_train_live_shows_the_codes_learn_and_opens_the_model(page, app_server, 
 
     page.goto(f"{app_server.url}/train")
     main = main_area(page)
-    steps = main.get_by_label("Steps")
+    steps = main.get_by_label("Steps", exact=True)
     steps.wait_for(state="visible", timeout=LOAD_MS)
     steps.fill("1500")  # digits, 2 latents: a few seconds here
     steps.press("Enter")
