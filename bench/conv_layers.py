@@ -2,7 +2,8 @@
 
     python bench/conv_layers.py [--batch 64] [--repeats 100]
 
-Each layer runs alone on random input of its shape, channels-last as our model keeps them, and is timed over
+The layers are those of the model `vae-explorer train --model beta_vae --dataset dsprites` builds. Each runs
+alone on random input of its shape, channels-last as our model keeps them, and is timed over
 --repeats forward + backward passes; GFLOP/s counts 2 flops per multiply-add, three passes (forward, gradient of
 the input, gradient of the weights) where the input needs a gradient and two for the first layer. Two rewrites of
 the slowest layers are timed beside them, each checked against the layer it replaces: the first convolution as a
@@ -22,18 +23,33 @@ from torch import nn
 
 from common import command_line, print_rows, record
 
-CHANNELS = 32
-# (name, layer, input shape (C, H, W) at batch 1, multiply-adds per image)
-LAYERS = [
-    ("conv1 1->32, 64->32", lambda: nn.Conv2d(1, CHANNELS, 4, 2, 1), (1, 64, 64), 32 * 32 * CHANNELS * 16),
-    ("conv2 32->32, 32->16", lambda: nn.Conv2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 32, 32), 16 * 16 * CHANNELS * 16 * CHANNELS),
-    ("conv3 32->32, 16->8", lambda: nn.Conv2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 16, 16), 8 * 8 * CHANNELS * 16 * CHANNELS),
-    ("conv4 32->32, 8->4", lambda: nn.Conv2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 8, 8), 4 * 4 * CHANNELS * 16 * CHANNELS),
-    ("deconv1 32->32, 4->8", lambda: nn.ConvTranspose2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 4, 4), 4 * 4 * CHANNELS * 16 * CHANNELS),
-    ("deconv2 32->32, 8->16", lambda: nn.ConvTranspose2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 8, 8), 8 * 8 * CHANNELS * 16 * CHANNELS),
-    ("deconv3 32->32, 16->32", lambda: nn.ConvTranspose2d(CHANNELS, CHANNELS, 4, 2, 1), (CHANNELS, 16, 16), 16 * 16 * CHANNELS * 16 * CHANNELS),
-    ("deconv4 32->1, 32->64", lambda: nn.ConvTranspose2d(CHANNELS, 1, 4, 2, 1), (CHANNELS, 32, 32), 32 * 32 * CHANNELS * 16),
-]
+def burgess_layers() -> list[tuple[str, nn.Module, tuple[int, ...], int]]:
+    """The convolutions of the model `vae-explorer train --model beta_vae --dataset dsprites` builds, in order:
+    (name, layer, input shape (C, H, W), multiply-adds per image), the shapes read from one forward pass."""
+    from vae_core.registry import build_model, make_config
+
+    model = build_model(make_config("beta_vae", dataset="dsprites", image_channels=1, image_size=64).resolved())
+    convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    shapes: dict[nn.Module, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+
+    def note_shapes(layer: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        shapes[layer] = (tuple(args[0].shape[1:]), tuple(out.shape[1:]))
+
+    hooks = [m.register_forward_hook(note_shapes) for m in convs]
+    with torch.no_grad():
+        model.loss(torch.zeros(1, 1, 64, 64))
+    for hook in hooks:
+        hook.remove()
+    layers, counts = [], {"conv": 0, "deconv": 0}
+    for layer in convs:
+        (cin, h, w), (cout, out_h, out_w) = shapes[layer]
+        transposed = isinstance(layer, nn.ConvTranspose2d)
+        positions = h * w if transposed else out_h * out_w  # each input (transposed) or output pixel
+        macs = positions * layer.kernel_size[0] * layer.kernel_size[1] * cin * cout
+        kind = "deconv" if transposed else "conv"
+        counts[kind] += 1
+        layers.append((f"{kind}{counts[kind]} {cin}->{cout}, {h}->{out_h}", layer, (cin, h, w), macs))
+    return layers
 
 
 def seconds_per_pass(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, repeats: int) -> float:
@@ -74,14 +90,15 @@ def measure(batch: int = 64, repeats: int = 100) -> dict:
     torch.manual_seed(0)
     results: dict = {"batch": batch, "repeats": repeats, "threads": torch.get_num_threads(), "layers": {}}
     total = 0.0
-    for index, (name, make, shape, macs) in enumerate(LAYERS):
-        layer = make().to(memory_format=torch.channels_last)
+    layers = burgess_layers()
+    for index, (name, layer, shape, macs) in enumerate(layers):
+        layer.to(memory_format=torch.channels_last)
         x = torch.rand(batch, *shape).contiguous(memory_format=torch.channels_last).requires_grad_(index > 0)
         seconds = seconds_per_pass(layer, x, repeats)
         total += seconds
         passes = 3 if x.requires_grad else 2
         entry = {"ms": round(seconds * 1e3, 2), "gflop_per_s": round(2 * macs * batch * passes / seconds / 1e9, 1)}
-        rewrite = space_to_depth_conv(layer) if index == 0 else phase_deconv(layer) if index == len(LAYERS) - 1 else None
+        rewrite = space_to_depth_conv(layer) if index == 0 else phase_deconv(layer) if index == len(layers) - 1 else None
         if rewrite is not None:
             with torch.no_grad():
                 error = (rewrite(x) - layer(x)).abs().max().item()

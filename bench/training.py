@@ -266,11 +266,10 @@ def endless(loader: DataLoader) -> Iterator:
 
 def our_batch_order(n: int, batch_size: int, seed: int, steps: int) -> list[list[int]]:
     """The dataset positions of our trainer's batches for steps 0 .. steps-1 (Trainer.batch_indices)."""
-    from vae_core.train import epoch_order
+    from vae_core.train import BatchOrder
 
-    per_epoch = n // batch_size
-    return [epoch_order(seed, epoch, n)[pos * batch_size:(pos + 1) * batch_size].tolist()
-            for epoch, pos in (divmod(step, per_epoch) for step in range(steps))]
+    order = BatchOrder(seed, n, batch_size)
+    return [order(step).tolist() for step in range(steps)]
 
 
 def run_reference(case: Case, steps: int, warmup: int, seed: int, same_batches: bool = False) -> dict:

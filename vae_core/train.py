@@ -93,10 +93,21 @@ def check_out_dir(out_dir: Path, *, force: bool) -> list[Path]:
     return ours
 
 
-def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
-    """The order in which epoch `epoch` of a run seeded `seed` visits n images: Trainer.batch_indices takes each
-    step's batch from it in turn (a last part smaller than a batch is left out)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+class BatchOrder:
+    """The dataset positions of each step's batch in a run seeded `seed` over n images: epoch after epoch, a
+    permutation seeded by (seed, epoch) cut into whole batches (a last part smaller than a batch is left out).
+    A pure function of the step, so a resumed run needs no state; the current epoch's permutation is kept."""
+
+    def __init__(self, seed: int, n: int, batch_size: int):
+        self.seed, self.n, self.batch_size = seed, n, min(batch_size, n)
+        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
+
+    def __call__(self, step: int) -> torch.Tensor:
+        epoch, pos = divmod(step, self.n // self.batch_size)
+        if epoch != self._epoch:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._order = epoch, torch.randperm(self.n, generator=generator)
+        return self._order[pos * self.batch_size : (pos + 1) * self.batch_size]
 
 
 class Trainer:
@@ -129,8 +140,7 @@ class Trainer:
         self.step = 0
         self.wall_time_s = 0.0
         self._resume_state: dict[str, Any] | None = None
-        self._perm_epoch = -1
-        self._perm = torch.empty(0, dtype=torch.long)
+        self._batch_order = BatchOrder(train_config.seed, len(self.dataset), train_config.batch_size)
         self.history: list[dict[str, Any]] = []  # the log lines this run() wrote, as dicts
         self._stop = threading.Event()
 
@@ -172,13 +182,7 @@ class Trainer:
     # --- data -------------------------------------------------------------------------------------------
     def batch_indices(self, step: int) -> torch.Tensor:
         """The dataset positions of the batch for `step`: a pure function of (seed, step), so resume needs no state."""
-        n = len(self.dataset)
-        batch = min(self.train_config.batch_size, n)
-        epoch, pos = divmod(step, n // batch)
-        if epoch != self._perm_epoch:
-            self._perm = epoch_order(self.train_config.seed, epoch, n)
-            self._perm_epoch = epoch
-        return self._perm[pos * batch : (pos + 1) * batch]
+        return self._batch_order(step)
 
     # --- bookkeeping ------------------------------------------------------------------------------------
     def _training_record(self, final: dict[str, float], images_per_s: float, finished: bool) -> dict[str, Any]:

@@ -65,7 +65,8 @@ def codes_figure(snapshot: LiveSnapshot) -> go.Figure:
     return fig
 
 
-def show_run(model_id: str) -> None:
+def show_run(model_id: str) -> LiveSnapshot:
+    """Draw where the run stands; returns the snapshot drawn."""
     snapshot = state.service().live_snapshot(model_id)
     history = snapshot.history[-1] if snapshot.history else {}
     speed = f" · {history['images_per_s']:,.0f} images/s" if history else ""
@@ -92,6 +93,7 @@ def show_run(model_id: str) -> None:
                          f"−{snapshot.grid_extent:g} to {snapshot.grid_extent:g} (z₂ up).")
     if snapshot.history:
         st.plotly_chart(loss_figure(snapshot), key="train.loss", config={"displayModeBar": False})
+    return snapshot
 
 
 def main() -> None:
@@ -127,8 +129,8 @@ def main() -> None:
 
     @st.fragment(run_every=refresh)
     def live() -> None:
-        show_run(model_id)
-        if running and state.service().live_snapshot(model_id).state != "training":
+        drawn = show_run(model_id)
+        if running and drawn.state != "training":
             state.models.clear()  # the picker (and the link to Explore) must list the finished model
             st.rerun()  # redraw the whole page, with the controls enabled again
 
