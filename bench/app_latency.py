@@ -63,7 +63,7 @@ def measure(moves: int = 200, warmup: int = 20, browser_moves_per_model: int = 5
         for name in PRETRAINED:
             model_id = f"pretrained/{name}"
             info = service.info(model_id)
-            label = 0 if info.conditional else None  # a CVAE draws a class: the first one
+            label = 0 if info.capabilities.needs_class else None  # a CVAE draws a class: the first one
             path = slider_path(info.latent_dim, warmup + moves)
             for z in path[:warmup]:  # loads the model, warms the allocator and PIL
                 service.decode_png(model_id, z, label=label)

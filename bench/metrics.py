@@ -27,7 +27,7 @@ def measure(model: str | None = None, full_size: bool = False) -> dict:
     import vae_core
     from vae_core.metrics.disentanglement import disentanglement_metrics
     from vae_core.metrics.evaluate import QUICK_SIZES, ground_truth
-    from vae_core.train import dataset_for_config
+    from vae_core.data import dataset_for_config
 
     folder = model or DEFAULT_MODEL
     loaded = vae_core.load(folder, device="cpu")

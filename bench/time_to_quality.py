@@ -7,7 +7,7 @@
 - dsprites_mig: a dSprites VAE (Burgess et al.'s conv net, 10 latents). Quality is MIG on 10,000 points, as
   `vae-explorer eval` computes it. Target 0.40 in 30 minutes.
 
-Each case trains its recipe (RECIPES: the flags `vae-explorer train` is given to make the same model) with the
+Each case trains the recipe of its name (vae_core/recipes.py, as `vae-explorer train --recipe NAME` does) with the
 project's Trainer, and stops at the budget or as soon as the target is met. Only optimizer steps count as
 training time: data loading, model building and the measurements in between are outside the clock. bench/run.py
 runs fashion_2d only; dsprites_mig takes up to its 30 minutes.
@@ -15,6 +15,7 @@ runs fashion_2d only; dsprites_mig takes up to its 30 minutes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import tempfile
 import time
@@ -24,11 +25,8 @@ from typing import Callable
 import numpy as np
 
 from common import command_line, print_rows, record
-from vae_core.recipes import get_recipe
+from vae_core.runs import RunRequest
 
-# The recipes of vae_core/recipes.py, as `vae-explorer train` flags: `train --recipe NAME`, the app's Train live page
-# and pretrained/recipes.sh use the same ones.
-RECIPES = {name: list(get_recipe(name).flags) for name in ("fashion_2d", "dsprites_mig")}
 KNN_IMAGES = 10_000
 MERGE_RESULTS = True  # bench/results.json keeps the cases not run this time (dsprites_mig takes 30 minutes)
 
@@ -51,15 +49,13 @@ class _Enough(Exception):
     """Raised from the step callback to end training: the target was met or the budget spent."""
 
 
-def _trainer(recipe: list[str], out: str):
-    """The Trainer `vae-explorer train` builds for `recipe`, with far more steps than the budget needs."""
-    from vae_core.cli import build_parser, new_run_configs
-    from vae_core.train import Trainer
+def _trainer(request, out: str):
+    """The Trainer that `vae-explorer train` builds for `request`, with far more steps than the budget needs."""
+    from vae_core.runs import start_run
 
-    args = build_parser().parse_args(["train", *recipe, "--out", out, "--steps", str(10**7),
-                                      "--log-every", str(10**6), "--checkpoint-every", str(10**7)])
-    config, train = new_run_configs(args)
-    return Trainer(config, train, out, progress=False, force=True)
+    long = dataclasses.replace(request, training={**request.training, "steps": 10**7, "log_every": 10**6,
+                                                  "checkpoint_every": 10**7})
+    return start_run(long, out, progress=False, force=True)
 
 
 def knn_accuracy(trainer) -> Callable[[], float]:
@@ -67,7 +63,7 @@ def knn_accuracy(trainer) -> Callable[[], float]:
     import torch
     from sklearn.neighbors import KNeighborsClassifier
 
-    from vae_core.train import dataset_for_config
+    from vae_core.data import dataset_for_config
 
     test = dataset_for_config(trainer.model_config, "test")
     train_batch = trainer.dataset.get(torch.arange(min(KNN_IMAGES, len(trainer.dataset))))
@@ -90,7 +86,7 @@ def mig(trainer) -> Callable[[], float]:
     """MIG of the model's codes against dSprites' factors, with eval's settings (10,000 points, seed 0)."""
     from vae_core.metrics.disentanglement import disentanglement_metrics
     from vae_core.metrics.evaluate import ground_truth
-    from vae_core.train import dataset_for_config
+    from vae_core.data import dataset_for_config
 
     everything = dataset_for_config(trainer.model_config, "all")
 
@@ -106,13 +102,14 @@ def mig(trainer) -> Callable[[], float]:
 METRICS = {"fashion_2d": knn_accuracy, "dsprites_mig": mig}
 
 
-def run_case(name: str, budget_scale: float = 1.0, recipe: list[str] | None = None) -> dict:
+def run_case(name: str, budget_scale: float = 1.0, flags: list[str] | None = None) -> dict:
+    """Train the case's recipe (the recipe of the same name), or the run that `vae-explorer train` `flags` describe."""
     case = CASES[name]
-    recipe = recipe or RECIPES[name]
+    request = cli_request(flags) if flags else RunRequest(recipe=name)
     budget = case.budget_s * budget_scale
     curve: list[tuple[float, int, float]] = []  # (training seconds, step, quality)
     with tempfile.TemporaryDirectory(prefix=f"bench-ttq-{name}-") as out:
-        trainer = _trainer(recipe, out)
+        trainer = _trainer(request, out)
         measure = METRICS[name](trainer)
         clock = {"trained": 0.0, "since": 0.0, "next": case.check_every_s}
 
@@ -135,7 +132,7 @@ def run_case(name: str, budget_scale: float = 1.0, recipe: list[str] | None = No
             pass
     reached = next((c for c in curve if c[2] >= case.target), None)
     return {
-        "recipe": "vae-explorer train " + " ".join(recipe),
+        "recipe": "vae-explorer train " + (shlex.join(flags) if flags else f"--recipe {name}"),
         "metric": case.metric,
         "target": case.target,
         "budget_s": budget,
@@ -146,8 +143,15 @@ def run_case(name: str, budget_scale: float = 1.0, recipe: list[str] | None = No
     }
 
 
-def measure(cases: tuple[str, ...] = ("fashion_2d",), budget_scale: float = 1.0, recipe: list[str] | None = None) -> dict:
-    return {name: run_case(name, budget_scale, recipe) for name in cases}
+def cli_request(flags: list[str]) -> RunRequest:
+    """The RunRequest `vae-explorer train FLAGS` makes (for trying a recipe that is not named yet)."""
+    from vae_core.cli import build_parser, run_request
+
+    return run_request(build_parser().parse_args(["train", *flags, "--out", "unused"]))
+
+
+def measure(cases: tuple[str, ...] = ("fashion_2d",), budget_scale: float = 1.0, flags: list[str] | None = None) -> dict:
+    return {name: run_case(name, budget_scale, flags) for name in cases}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -211,7 +211,7 @@ def model_config(case: Case) -> ModelConfig:
 def training_data(case: Case, config: ModelConfig, images_needed: int, seed: int) -> ImageDataset:
     """Our training split; for dSprites, a fixed random subset of exactly `images_needed` images of it."""
     from vae_core.data import SubsetDataset
-    from vae_core.train import dataset_for_config
+    from vae_core.data import dataset_for_config
 
     dataset = dataset_for_config(config, "train")
     if case.dataset != "dsprites":

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load": "checkpoint",
+    "Capabilities": "models.base",
     "ModelConfig": "config",
     "TrainConfig": "config",
     "VaeError": "errors",
@@ -19,6 +20,8 @@ _LAZY = {
     "make_config": "registry",
     "model_names": "registry",
     "LatentService": "service",
+    "RunRequest": "runs",
+    "run_configs": "runs",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE
+from .errors import VaeError
+from .models.base import Capabilities
+from .registry import get_entry
 
 CARDS_FILE = "README.md"
 HEADER = """# Pretrained models
@@ -41,12 +44,21 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
 
 
+def _capabilities(config: dict[str, Any]) -> Capabilities | None:
+    """What the folder's model type declares it can do; None for a type this version does not know."""
+    try:
+        return get_entry(str(config.get("model_type"))).capabilities
+    except VaeError:
+        return None
+
+
 def _model_description(config: dict[str, Any]) -> str:
     arch = config.get("architecture", "")
     parts = [config.get("model_type", "?"), arch]
+    caps = _capabilities(config)
     if config.get("objective") == "capacity":  # recon + gamma * |KL - C|: β plays no part
         parts.append(f"capacity to {config.get('capacity_max'):g} nats, γ={config.get('gamma'):g}")
-    elif "beta" in config and config.get("model_type") in ("vae", "beta_vae", "btcvae", "cvae"):
+    elif "beta" in config and caps is not None and caps.has_kl:
         parts.append(f"β={config['beta']:g}")
     if config.get("exclude_classes"):
         parts.append(f"without class {', '.join(map(str, config['exclude_classes']))}")
@@ -55,13 +67,13 @@ def _model_description(config: dict[str, Any]) -> str:
 
 def _latents(config: dict[str, Any]) -> str:
     """The code's size as a reader counts it: a hierarchical model's layers, a VQ-VAE's grid of code vectors."""
-    d = config.get("latent_dim")
-    if not isinstance(d, int):
+    d, caps = config.get("latent_dim"), _capabilities(config)
+    if not isinstance(d, int) or caps is None:
         return "–"
-    if isinstance(config.get("top_latent_dim"), int):
+    if caps.layered and isinstance(config.get("top_latent_dim"), int):
         return f"{d} + {config['top_latent_dim']}"
     code_dim = config.get("code_dim")
-    if isinstance(code_dim, int) and code_dim > 0:
+    if caps.code_grid and isinstance(code_dim, int) and code_dim > 0:
         grid = round((d // code_dim) ** 0.5)
         return f"{grid}×{grid} codes of {config.get('codebook_size', '?')}"
     return str(d)
@@ -76,9 +88,11 @@ def _mig(metrics: dict[str, Any]) -> float | None:
 
 
 def _plain_vae(config: dict[str, Any]) -> bool:
-    """recon + 1·KL: the VAE of Kingma & Welling (model type vae, or beta_vae at β = 1)."""
-    return (config.get("model_type") in ("vae", "beta_vae") and config.get("objective", "beta") == "beta"
-            and config.get("beta", 1.0) == 1.0)
+    """recon + 1·KL with one layer of Gaussian latents and no class: the VAE of Kingma & Welling (a vae, or a
+    beta_vae at β = 1)."""
+    caps = _capabilities(config)
+    return (caps is not None and caps.has_kl and not caps.needs_class and not caps.layered
+            and config.get("objective", "beta") == "beta" and config.get("beta", 1.0) == 1.0)
 
 
 def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:

@@ -32,6 +32,15 @@ RESUME_FILE = "resume.pt"
 METRICS_FILE = "metrics.json"
 LOG_FILE = "log.jsonl"
 RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE)
+SHIPPED_FOLDER = "pretrained"
+
+
+def shipped_models_dir() -> Path:
+    """The folder of the models the project ships: vae_core/pretrained inside an installed package (the wheel
+    carries them as package data), else pretrained/ at the top of a source checkout. Never the current folder."""
+    package = Path(__file__).resolve().parent
+    installed = package / SHIPPED_FOLDER
+    return installed if installed.is_dir() else package.parent / SHIPPED_FOLDER
 
 
 def _weights_bytes(model: torch.nn.Module, step: int) -> bytes:

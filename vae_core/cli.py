@@ -1,17 +1,19 @@
-"""`vae-explorer`: train, eval, sample, recon, models, datasets. Every entry point is main(argv) -> exit code."""
+"""`vae-explorer`: train, eval, sample, recon, project, app, models, datasets, cards, bench. Every entry point is
+main(argv) -> exit code; `python -m vae_core` runs it too."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
-import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, TrainingInterrupted, VaeError
+
+if TYPE_CHECKING:
+    from .runs import RunRequest
 
 # flag name -> model config field, for the flags that shape the model
 MODEL_FLAGS = {
@@ -25,13 +27,14 @@ MODEL_FLAGS = {
     "capacity_steps": "capacity_steps",
     "exclude_classes": "exclude_classes",
 }
-TRAIN_FLAGS = ("batch_size", "lr", "seed", "log_every", "checkpoint_every")
+TRAIN_FLAGS = ("steps", "batch_size", "lr", "seed", "device", "log_every", "checkpoint_every")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
+    from .recipes import RECIPES
+
     p = sub.add_parser("train", help="train a model into a checkpoint folder")
-    p.add_argument("--recipe", help="start from a named recipe's flags (digits_2d, fashion_2d, dsprites_mig); "
-                   "flags given as well win")
+    p.add_argument("--recipe", help=f"start from a named recipe ({', '.join(RECIPES)}); flags given as well win")
     p.add_argument("--model", help="model type (see `vae-explorer models`), e.g. vae, beta_vae")
     p.add_argument("--dataset", help="dsprites, fashion_mnist, mnist, digits or folder:PATH")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
@@ -123,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list the model types")
     sub.add_parser("datasets", help="list the datasets")
     p = sub.add_parser("cards", help="the model-card tables of a folder of models, from their metrics files")
-    p.add_argument("dir", nargs="?", default="pretrained", help="folder of model folders (default pretrained)")
+    p.add_argument("dir", nargs="?", help="folder of model folders (default: the shipped models)")
     p.add_argument("--write", action="store_true", help="write them to DIR/README.md instead of printing them")
     p = sub.add_parser("bench", help="run the benchmarks of a source checkout's bench/ folder and print their table")
     p.add_argument("--only", help="comma-separated subset: training, app_latency, startup, projection, metrics, "
@@ -134,106 +137,37 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ---------------------------------------------------------------------------------------------
 
 
-def _explicit(args: argparse.Namespace, names) -> dict[str, Any]:
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+def run_request(args: argparse.Namespace) -> RunRequest:
+    """The `train` flags as the library's RunRequest: model flags and --set values become model settings (--set
+    wins), the others training settings; a flag not given is left out, so the recipe's value or the default holds."""
+    from .config import parse_overrides
+    from .runs import RunRequest
 
-
-def _steps_from_epochs(epochs: float, config, batch_size: int) -> int:
-    """Steps for `epochs` passes over the training split (the trainer drops each epoch's last partial batch)."""
-    from .train import dataset_for_config
-
-    n = len(dataset_for_config(config, "train"))
-    return max(1, math.ceil(epochs * (n // min(batch_size, n))))
-
-
-def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
-    """`train` flags with those of --recipe filled in where the command line gave none: the recipe's --set values
-    come first, so the command line's win, and its steps apply unless --steps or --epochs is given."""
-    if not args.recipe:
-        return args
-    from .recipes import get_recipe
-
-    recipe = get_recipe(args.recipe)
-    given = vars(args)
-    merged = argparse.Namespace(**given)
-    for key, value in vars(build_parser().parse_args(["train", *recipe.flags, "--out", args.out])).items():
-        if key == "set":
-            merged.set = [*value, *args.set]
-        elif given.get(key) is None:
-            setattr(merged, key, value)
-    if args.steps is None and args.epochs is None:
-        merged.steps = recipe.steps
-    return merged
-
-
-def new_run_configs(args: argparse.Namespace):
-    """The model and training configs of a new `train` run from its parsed flags (bench/ builds its runs so too)."""
-    from .config import TrainConfig, apply_overrides
-    from .data import dataset_info
-    from .registry import get_entry, make_config
-
-    args = with_recipe(args)
-
-    if not args.model or not args.dataset:
-        raise ConfigError("train needs --model and --dataset, or --recipe NAME (or --resume to continue a run in --out)")
-    entry = get_entry(args.model)
-    channels, size, _ = dataset_info(args.dataset)["image_shape"]
-    if args.dataset.startswith("folder:"):
-        channels = args.channels or channels
-        size = args.image_size or size
-    elif args.image_size or args.channels:
-        raise ConfigError(f"--image-size and --channels are for folder datasets; {args.dataset} images are {size}x{size}x{channels}")
-    config = make_config(
-        entry.name,
-        dataset=args.dataset,
-        image_channels=channels,
-        image_size=size,
-        **{MODEL_FLAGS[k]: v for k, v in _explicit(args, MODEL_FLAGS).items()},
-    )
-    config = apply_overrides(config, args.set).resolved()
-    train_config = TrainConfig(**_explicit(args, TRAIN_FLAGS), **({"device": args.device} if args.device else {}))
-    if args.steps is not None:
-        train_config = dataclasses.replace(train_config, steps=args.steps)
-    elif args.epochs is not None:
-        train_config = dataclasses.replace(
-            train_config, steps=_steps_from_epochs(args.epochs, config, train_config.batch_size)
-        )
-    return config, train_config
+    settings = {field: getattr(args, flag) for flag, field in MODEL_FLAGS.items() if getattr(args, flag) is not None}
+    settings.update(parse_overrides(args.set))
+    training = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
+    return RunRequest(model=args.model, dataset=args.dataset, recipe=args.recipe, settings=settings,
+                      training=training, epochs=args.epochs, image_size=args.image_size, channels=args.channels)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import Trainer, check_out_dir
+    from .runs import resume_run, start_run
 
-    model_flags = _explicit(args, MODEL_FLAGS)
-    train_flags = _explicit(args, TRAIN_FLAGS)
+    request = run_request(args)
     if args.resume:
         if args.force or args.recipe:
             flag = "--force replaces it" if args.force else "--recipe starts a new one"
             raise ConfigError(f"--resume continues a run with its own settings and {flag}; pass only one")
-        from .checkpoint import read_config, read_training
-
-        ignored = [flag for flag, value in (("--set", args.set), ("--image-size", args.image_size), ("--channels", args.channels)) if value]
-        if ignored:
-            raise ConfigError(f"{ignored[0]} cannot change a resumed run; it keeps the settings in {args.out}/config.json")
-        stored = read_config(args.out)
-        given = {**{MODEL_FLAGS[k]: v for k, v in model_flags.items()}, "model_type": args.model, "dataset": args.dataset}
-        stored_train = read_training(args.out).get("train_config", {})
-        flag_of = {field: flag for flag, field in MODEL_FLAGS.items()} | {"model_type": "model"}
-        for key, value in list(given.items()) + list(train_flags.items()):
-            have = getattr(stored, key, stored_train.get(key))
-            if value is not None and value != have:
-                flag = flag_of.get(key, key).replace("_", "-")
-                raise ConfigError(f"--{flag} {value} differs from the run's {have!r}; a resumed run keeps its settings")
-        steps = args.steps
-        if args.epochs is not None:
-            steps = _steps_from_epochs(args.epochs, stored, stored_train.get("batch_size", 64))
-        trainer = Trainer.resume(args.out, steps=steps, progress=not args.quiet, device=args.device)
+        trainer = resume_run(args.out, request, progress=not args.quiet)
         print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
     else:
-        config, train_config = new_run_configs(args)
-        check_out_dir(Path(args.out), force=args.force)  # before loading any data
-        trainer = Trainer(config, train_config, args.out, progress=not args.quiet, force=args.force)
-        print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, {trainer.device}) -> {args.out}")
+        if not args.recipe and not (args.model and args.dataset):
+            raise ConfigError("train needs --model and --dataset, or --recipe NAME (or --resume to continue the run "
+                              "in --out)")
+        trainer = start_run(request, args.out, force=args.force, progress=not args.quiet)
+        config = trainer.model_config
+        print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, "
+              f"{trainer.device}) -> {args.out}")
     result = trainer.run()
     final = ", ".join(f"{k} {v:.3f}" for k, v in result.final.items())
     print(f"done: {result.steps_done} steps in {result.wall_time_s:.1f} s ({result.images_per_s:.0f} images/s); {final}")
@@ -244,8 +178,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import METRICS_FILE, load
     from .fileio import atomic_write_json
     from .metrics.evaluate import evaluate, parse_metric_names
-    from .models.base import INFERENCE_BATCH
-    from .train import dataset_for_config
+    from .data import INFERENCE_BATCH, dataset_for_config
 
     names = parse_metric_names(args.metrics)
     if args.batch_size is None:
@@ -305,7 +238,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1 or args.n > 4096:
         raise ConfigError(f"--n must be between 1 and 4096, got {args.n}")
     model = load(args.dir, device=args.device)
-    if args.label is not None and not model.conditional:
+    if args.label is not None and not model.capabilities.needs_class:
         raise ConfigError(f"--label is for conditional models; {args.dir} holds a {model.config.model_type}")
     generator = torch.Generator(device=model.device).manual_seed(args.seed)
     with torch.no_grad():
@@ -320,8 +253,8 @@ def cmd_recon(args: argparse.Namespace) -> int:
 
     from .checkpoint import load
     from .images import save_grid
+    from .data import dataset_for_config
     from .metrics import evaluation_positions
-    from .train import dataset_for_config
 
     if args.n < 1 or args.n > 1024:
         raise ConfigError(f"--n must be between 1 and 1024, got {args.n}")
@@ -330,7 +263,7 @@ def cmd_recon(args: argparse.Namespace) -> int:
     positions = evaluation_positions(len(dataset), args.n, args.seed)
     n = len(positions)
     batch = dataset.get(positions, device=model.device)
-    y = batch.labels if model.conditional else None
+    y = batch.labels if model.capabilities.needs_class else None
     with torch.no_grad():
         recon = model.reconstruct(batch.images, y)
     ncol = min(8, n)
@@ -355,7 +288,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     service = LatentService({"model": folder.parent}, cache_dir=folder, device=args.device)
     model_id = f"model/{folder.name}"
     n = args.n or min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
-    with_prior = args.with_prior and service.info(model_id).normal_prior
+    with_prior = args.with_prior and service.info(model_id).capabilities.normal_prior
     if args.with_prior and not with_prior:
         print(f"{args.dir} samples from a prior over code grids, not N(0, I): no maps with prior samples")
     for method in methods:
@@ -372,7 +305,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     spec = importlib.util.find_spec("explorer")
     if spec is None or spec.origin is None:
-        raise ConfigError("the explorer package is not installed; run `python -m pip install -e .` in the repository")
+        raise ConfigError("the explorer package is not installed; run `python -m pip install .` in the repository")
     app = Path(spec.origin).parent / "app.py"
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
@@ -385,9 +318,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--server.fileWatcherType", "none",
     ]
     print(f"starting the explorer on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
-    # Become Streamlit (no launcher process left holding memory), beside the repository's .streamlit/config.toml
-    # (theme, upload limit, XSRF protection).
-    os.chdir(app.parent.parent)
+    # Become Streamlit (no launcher process left holding memory). Streamlit reads explorer/.streamlit/config.toml
+    # (theme, upload limit, XSRF protection) beside the app's script, from whatever folder this is started in.
     os.execve(sys.executable, command, env)
     return 0  # not reached
 
@@ -397,8 +329,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
     if not script.is_file():
-        raise ConfigError(f"the benchmarks are not installed with the package: {script} is missing. Run them from a "
-                          "clone of the repository (`python bench/run.py`)")
+        raise ConfigError("the benchmarks need a source checkout: clone the repository and run `vae-explorer bench` "
+                          "(or `python bench/run.py`) there")
     return subprocess.call([sys.executable, str(script), *(["--only", args.only] if args.only else [])])
 
 
@@ -422,7 +354,9 @@ def cmd_cards(args: argparse.Namespace) -> int:
     from .cards import CARDS_FILE, cards
     from .fileio import atomic_write_bytes
 
-    folder = Path(args.dir)
+    from .checkpoint import shipped_models_dir
+
+    folder = Path(args.dir) if args.dir else shipped_models_dir()
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder of models")
     text = cards(folder)

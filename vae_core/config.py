@@ -159,23 +159,31 @@ def config_from_dict(cls: type[C], data: dict[str, Any], *, source: str = "confi
     return cls(**values)
 
 
-def apply_overrides(config: C, overrides: list[str], *, source: str = "--set") -> C:
-    """Apply `key=value` strings (value parsed as JSON, else taken as a string) to a config copy."""
-    hints = typing.get_type_hints(type(config))
-    changes = {}
+def parse_overrides(overrides: list[str], *, source: str = "--set") -> dict[str, Any]:
+    """`key=value` strings as a dict (each value parsed as JSON, else taken as a string; dashes in keys become
+    underscores). The values are checked against a config by with_values."""
+    values = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise ConfigError(f"{source} {item!r} is not key=value (e.g. --set hidden_dims=[512,256])")
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    return values
+
+
+def with_values(config: C, values: dict[str, Any], *, source: str = "setting") -> C:
+    """A copy of `config` with `values` set, each checked against the field's type; unknown keys are refused."""
+    hints = typing.get_type_hints(type(config))
+    changes = {}
+    for key, value in values.items():
         if key not in hints:
             raise ConfigError(
-                f"{source} key {key!r} is unknown; valid keys: {', '.join(f.name for f in dataclasses.fields(config))}"  # type: ignore[arg-type]
+                f"{source} {key!r} is unknown; valid keys: {', '.join(f.name for f in dataclasses.fields(config))}"  # type: ignore[arg-type]
             )
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
         changes[key] = _coerce(value, hints[key], f"{source} {key}")
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]
 

@@ -21,9 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .data import dataset_for_config
 from .errors import ConfigError, VaeError
 from .images import to_uint8
 from .recipes import get_recipe
+from .runs import RunRequest, run_configs
+from .train import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -122,21 +125,20 @@ class LiveRun:
         device: str = "auto",
         snapshot_every_s: float = 1.0,
     ):
-        from .cli import build_parser, new_run_configs
-        from .train import Trainer, dataset_for_config
-
         self.recipe = get_recipe(recipe)
         if not self.recipe.live:
             raise ConfigError(f"recipe {recipe!r} takes too long to watch live; train it with "
                               f"`vae-explorer train --recipe {recipe} --out runs/NAME`")
-        flags = ["train", "--recipe", recipe, "--out", str(out_dir), "--device", device]
-        flags += ["--steps", str(steps)] if steps is not None else []
-        flags += ["--beta", repr(float(beta))] if beta is not None else []
-        config, train_config = new_run_configs(build_parser().parse_args(flags))
+        request = RunRequest(
+            recipe=recipe,
+            settings={} if beta is None else {"beta": float(beta)},
+            training={"device": device, "log_every": LOG_EVERY, **({} if steps is None else {"steps": steps})},
+        )
+        config, train_config = run_configs(request)
         if config.encoded_dim != 2:
             raise ConfigError(f"live training draws a 2-D latent plane; recipe {recipe!r} has "
                               f"{config.encoded_dim} latents")
-        train_config = replace(train_config, log_every=LOG_EVERY, checkpoint_every=max(train_config.steps, 1))
+        train_config = replace(train_config, checkpoint_every=train_config.steps)  # one checkpoint, at the end
         self.out_dir = Path(out_dir)
         self.steps = train_config.steps
         self.snapshot_every_s = snapshot_every_s

@@ -1,54 +1,30 @@
-"""Model types by name: `@register("vae", VAEConfig)` on a class makes it buildable from a config."""
+"""Model types by name. Each variant's module registers itself with `@register` (vae_core.models.base); this
+module looks the names up, importing vae_core.models on the first question so every variant is there."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .config import ModelConfig, config_from_dict
 from .errors import ConfigError, unknown_name
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    config_cls: type[ModelConfig]
-    model_cls: type
-    defaults: dict[str, Any] = field(default_factory=dict)  # config values this name implies (beta_vae: beta=4)
-    summary: str = ""
+def _entries() -> dict:
+    from .models import MODEL_ENTRIES  # importing the package registers every variant (and imports torch)
 
-
-_ENTRIES: dict[str, ModelEntry] = {}
-
-
-def register(
-    name: str, config_cls: type[ModelConfig], *, defaults: dict[str, Any] | None = None, summary: str = ""
-) -> Callable[[type], type]:
-    """Class decorator: make `name` build `model_cls(config)`; several names may share one class."""
-
-    def decorate(model_cls: type) -> type:
-        if name in _ENTRIES:
-            raise ValueError(f"model type {name!r} is registered twice")
-        _ENTRIES[name] = ModelEntry(name, config_cls, model_cls, dict(defaults or {}), summary)
-        return model_cls
-
-    return decorate
-
-
-def _ensure_loaded() -> None:
-    from . import models  # noqa: F401  (importing the package registers every variant)
+    return MODEL_ENTRIES
 
 
 def model_names() -> list[str]:
-    _ensure_loaded()
-    return sorted(_ENTRIES)
+    return sorted(_entries())
 
 
-def get_entry(name: str) -> ModelEntry:
-    _ensure_loaded()
-    if name not in _ENTRIES:
-        raise unknown_name("model", name, sorted(_ENTRIES))
-    return _ENTRIES[name]
+def get_entry(name: str):
+    """The ModelEntry of model type `name`: its config and model classes, defaults, summary and capabilities."""
+    entries = _entries()
+    if name not in entries:
+        raise unknown_name("model", name, sorted(entries))
+    return entries[name]
 
 
 def make_config(name: str, **values: Any) -> ModelConfig:

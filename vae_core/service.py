@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config
-from .data import ImageDataset, load_image_file
+from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config, shipped_models_dir
+from .data import INFERENCE_BATCH, ImageDataset, load_image_file
 from .device import select_device
 from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
 from .fileio import atomic_write_bytes
 from .images import gif_bytes, grid_png, png_bytes, to_uint8
 from .live import LiveRun, LiveSnapshot
 from .metrics import evaluation_positions
+from .models.base import Capabilities
 from .registry import get_entry
-from .models.base import INFERENCE_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ PROJECTION_METHODS = ("pca", "umap", "tsne")
 DEFAULT_MAP_IMAGES = 1000  # test images in a latent map unless asked otherwise (the app's default too)
 STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,9 @@ class ModelInfo:
     capacity: float | None = None  # the capacity objective's final KL target C, in nats
     latent_dim: int = 0
     image_shape: tuple[int, int, int] = (0, 0, 0)
-    conditional: bool = False  # decoding needs a class label (a CVAE)
-    num_classes: int = 0  # a conditional model's classes
-    has_elbo: bool = True  # False for the AE and the VQ-VAE: no KL, no ELBO, measured by distortion
-    codebook_size: int = 0  # a VQ-VAE's number of codes
-    normal_prior: bool = True  # its samples decode N(0, I) draws of its coordinates (not a VQ-VAE's code prior)
+    capabilities: Capabilities = Capabilities()  # what the variant declares it can do (pages ask these)
+    num_classes: int = 0  # the classes a model that needs_class is told
+    codebook_size: int = 0  # the codes a model with a code_grid draws from
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -156,7 +153,7 @@ class _Loaded:
     @property
     def dataset(self) -> ImageDataset:
         if self._dataset is None:
-            from .train import dataset_for_config
+            from .data import dataset_for_config
 
             self._dataset = dataset_for_config(self.model.config, "test")
         return self._dataset
@@ -189,10 +186,11 @@ class LatentService:
 
     @classmethod
     def from_env(cls) -> "LatentService":
-        """Roots from $VAE_EXPLORER_PRETRAINED (default: the repository's pretrained/) and $VAE_EXPLORER_RUNS (runs/)."""
+        """Roots from $VAE_EXPLORER_PRETRAINED (default: the shipped models, shipped_models_dir()) and
+        $VAE_EXPLORER_RUNS (default: runs/ in the current folder)."""
         return cls(
             {
-                "pretrained": os.environ.get("VAE_EXPLORER_PRETRAINED") or REPO_ROOT / "pretrained",
+                "pretrained": os.environ.get("VAE_EXPLORER_PRETRAINED") or shipped_models_dir(),
                 "runs": os.environ.get("VAE_EXPLORER_RUNS") or "runs",
             },
             device=os.environ.get("VAE_EXPLORER_DEVICE", "auto"),
@@ -217,7 +215,7 @@ class LatentService:
                 raise VaeError(f"{path / WEIGHTS_FILE} is missing")
         except VaeError as exc:
             return ModelInfo(model_id, root, path.name, path, error=str(exc))
-        model_cls = get_entry(config.model_type).model_cls
+        capabilities = get_entry(config.model_type).capabilities
         capacity = getattr(config, "objective", "beta") == "capacity"
         return ModelInfo(
             model_id, root, path.name, path,
@@ -225,9 +223,8 @@ class LatentService:
             beta=None if capacity else getattr(config, "beta", None),
             capacity=getattr(config, "capacity_max", None) if capacity else None,
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
-            conditional=model_cls.conditional, num_classes=getattr(config, "num_classes", 0),
-            has_elbo=model_cls.has_elbo, codebook_size=getattr(config, "codebook_size", 0),
-            normal_prior=model_cls.normal_prior,
+            capabilities=capabilities, num_classes=getattr(config, "num_classes", 0),
+            codebook_size=getattr(config, "codebook_size", 0),
             error=self._failed.get(model_id),
         )
 
@@ -403,22 +400,22 @@ class LatentService:
         posterior means, with their own labels for a conditional model)."""
         loaded = self._get(model_id)
         batch = loaded.dataset.get(self._indices(loaded.dataset, indices), device=self.device)
-        labels = batch.labels if loaded.model.conditional else None
+        labels = batch.labels if loaded.model.capabilities.needs_class else None
         return to_uint8(loaded.model.reconstruct(batch.images, labels))
 
     def class_label(self, model_id: str, index: int) -> int | None:
         """The class of test image `index` when the model is conditional (what it must be told), else None."""
-        if not self._model(model_id).conditional:
+        if not self._model(model_id).capabilities.needs_class:
             return None
         labels = self.dataset_labels(model_id, [index])
         return None if labels is None else int(labels[0])
 
     def _encode(self, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
-        return model.encode(images, labels if model.conditional else None).mean.float().cpu().numpy()
+        return model.encode(images, labels if model.capabilities.needs_class else None).mean.float().cpu().numpy()
 
     def _labels(self, model: torch.nn.Module, label, n: int) -> torch.Tensor | None:
         """The (n,) label tensor a conditional model needs (None for the others); DataError without a valid class."""
-        if not model.conditional:
+        if not model.capabilities.needs_class:
             return None
         k = model.config.num_classes
         if label is None:
@@ -478,15 +475,16 @@ class LatentService:
     def restyle(self, model_id: str, z) -> np.ndarray:
         """A conditional model's "style transfer": one code z drawn as every class, (K, H, W, C)."""
         model = self._model(model_id)
-        if not model.conditional:
+        if not model.capabilities.needs_class:
             raise DataError(f"restyling needs a conditional model; {model_id} is a {model.config.model_type}")
         z = self._latents(model_id, z)[:1]
         return np.concatenate([self.decode(model_id, z.cpu().numpy(), k) for k in range(model.config.num_classes)])
 
     def _discrete(self, model_id: str) -> torch.nn.Module:
         model = self._model(model_id)
-        if not hasattr(model, "nearest_indices"):
-            raise DataError(f"{model_id} is a {model.config.model_type}; only a VQ-VAE has a code grid")
+        if not model.capabilities.code_grid:
+            raise DataError(f"the code of {model_id} ({model.config.model_type}) is not a grid of codebook entries; "
+                            "only a model with a code grid, such as a VQ-VAE, has one")
         return model
 
     @torch.inference_mode()
@@ -536,10 +534,10 @@ class LatentService:
         means, variances, kls = [], [], []
         for idx in positions.split(INFERENCE_BATCH):
             batch = dataset.get(idx, device=self.device)
-            posterior = model.encode(batch.images, batch.labels if model.conditional else None)
+            posterior = model.encode(batch.images, batch.labels if model.capabilities.needs_class else None)
             means.append(posterior.mean.double().cpu())
             variances.append(posterior.logvar.double().exp().cpu())
-            if model.has_elbo:
+            if model.capabilities.has_kl:
                 kls.append(posterior.kl_per_dim().double().cpu())
         mean, var = torch.cat(means), torch.cat(variances)
         spread = mean.var(0, unbiased=True) if len(mean) > 1 else torch.zeros(d, dtype=torch.float64)
@@ -666,7 +664,7 @@ class LatentService:
         dataset = loaded.dataset
         n = int(min(max(int(n), 2), len(dataset)))
         prior_samples = int(max(prior_samples, 0))
-        if prior_samples and not loaded.model.normal_prior:
+        if prior_samples and not loaded.model.capabilities.normal_prior:
             raise DataError(f"{model_id} samples from a prior over code grids, not N(0, I): map it without prior samples")
         report = progress or (lambda fraction, text: None)
         key = f"{loaded.weights_hash}-{method}-n{n}-s{seed}-p{prior_samples}-v{PROJECTION_FORMAT}.npz"

@@ -30,9 +30,10 @@ from .checkpoint import (
     save_resume_state,
 )
 from .config import ModelConfig, TrainConfig, config_from_dict, config_to_dict
-from .data import ImageDataset, SubsetDataset, load_dataset
+from .data import ImageDataset, dataset_for_config
 from .device import autocast_dtype, select_device
 from .errors import CheckpointError, DataError, TrainingError, TrainingInterrupted
+from .fileio import atomic_write_text
 from .registry import build_model
 
 log = logging.getLogger(__name__)
@@ -49,29 +50,6 @@ class TrainResult:
     final: dict[str, float]  # loss, recon and kl averaged over the last log interval
     images_per_s: float
     wall_time_s: float
-
-
-def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDataset:
-    """The dataset a model was trained on, checked against the model's image shape."""
-    is_folder = config.dataset.startswith("folder:")
-    dataset = load_dataset(
-        config.dataset,
-        split,
-        image_size=config.image_size if is_folder else None,
-        channels=config.image_channels if is_folder else None,
-    )
-    if tuple(dataset.image_shape) != tuple(config.image_shape):
-        raise DataError(
-            f"dataset {config.dataset!r} gives images of shape {tuple(dataset.image_shape)} but the model expects "
-            f"{tuple(config.image_shape)}"
-        )
-    if config.exclude_classes and split == "train":  # the test split keeps them: they are the anomalies
-        labels = dataset.all_labels()
-        if labels is None:
-            raise DataError(f"exclude_classes needs class labels, and dataset {config.dataset!r} has none")
-        keep = torch.nonzero(~torch.isin(labels, torch.tensor(config.exclude_classes))).squeeze(1)
-        dataset = SubsetDataset(dataset, keep)
-    return dataset
 
 
 def check_out_dir(out_dir: Path, *, force: bool) -> list[Path]:
@@ -234,7 +212,7 @@ class Trainer:
                     kept.append(line)
             except (json.JSONDecodeError, KeyError, TypeError):
                 break  # a half-written last line from a killed run
-        path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        atomic_write_text(path, "".join(k + "\n" for k in kept))
 
     # --- the loop -------------------------------------------------------------------------------------
     def run(self, on_step: Callable[[int], None] | None = None) -> TrainResult:
@@ -252,7 +230,7 @@ class Trainer:
             self._truncate_log()
         self.model.train()
         amp = autocast_dtype(self.device)
-        conditional = bool(getattr(self.model, "conditional", False))
+        conditional = self.model.capabilities.needs_class
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}  # per term: a staged model (the VQ-VAE) logs some terms in one stage only
         count, images_per_s, final = 0, 0.0, {}
@@ -319,7 +297,7 @@ class Trainer:
 
     def _terms_dict(self, terms) -> dict[str, torch.Tensor]:
         out = {"loss": terms.total, "recon": terms.recon, "kl": terms.kl}
-        if self.model.has_elbo:  # the others' KL is zero, and a VQ-VAE has hundreds of coordinates
+        if self.model.capabilities.has_kl:  # the others' KL is zero, and a VQ-VAE has hundreds of coordinates
             out["kl_per_dim"] = terms.kl_per_dim
         out.update(terms.extra)
         return out

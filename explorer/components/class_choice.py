@@ -14,7 +14,7 @@ def class_names(model: ModelInfo) -> list[str]:
 
 def show(key: str, model: ModelInfo, label: str = "Class the decoder draws") -> int | None:
     """A class picker bound to the session key `key` (an int) for a conditional model; None for the others."""
-    if not model.conditional:
+    if not model.capabilities.needs_class:
         return None
     names = class_names(model)
     if st.session_state.get(key) not in range(model.num_classes):

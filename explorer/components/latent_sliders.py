@@ -53,7 +53,7 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
             st.session_state[widget] = float(round(min(max(code[dim], low[dim]), high[dim]), 2))
         with columns[rank // per_column]:
             code[dim] = st.slider(
-                label(stats, dim, model.has_elbo), float(low[dim]), float(high[dim]), step=0.01, key=widget,
+                label(stats, dim, model.capabilities.has_kl), float(low[dim]), float(high[dim]), step=0.01, key=widget,
                 help=None if stats.active[dim] else INACTIVE_HELP,
             )
     return code.astype(np.float32)

@@ -42,7 +42,7 @@ def sweeps() -> list[list[ModelInfo]]:
     it, plain β first by β, capacity models last."""
     groups: dict[tuple, dict[str, ModelInfo]] = {}
     for m in sorted(state.healthy(state.models()), key=lambda m: m.id):
-        if m.has_elbo and not m.conditional and m.weight:
+        if m.capabilities.has_kl and not m.capabilities.needs_class and m.weight:
             groups.setdefault((m.dataset, m.image_shape, m.latent_dim), {}).setdefault(m.weight, m)
     found = [sorted(g.values(), key=lambda m: (m.capacity is not None, m.beta or 0.0, m.capacity or 0.0))
              for g in groups.values() if len(g) >= MIN_SWEEP]
@@ -122,7 +122,7 @@ def rate_distortion(chosen: list[ModelInfo]) -> None:
         return state.metrics(m.id).get("likelihood", {})
 
     measured = [m for m in chosen if likelihood(m).get("kl") is not None and likelihood(m).get("recon") is not None]
-    no_rate = [m for m in chosen if not m.has_elbo]
+    no_rate = [m for m in chosen if not m.capabilities.has_kl]
     missing = [m for m in chosen if m not in measured and m not in no_rate]
     if measured:
         lik = [state.metrics(m.id)["likelihood"] for m in measured]
@@ -193,7 +193,7 @@ def main() -> None:
             st.markdown(f"**{m.short_name}**")
             image_grid.show(f"compare.traverse.{m.id}", grid.reshape(-1, *grid.shape[2:]), ncol=len(values),
                             file_name=f"{m.name}_top_traversals.png", pixels=40)
-            st.caption(", ".join(latent_sliders.label(stats, d, m.has_elbo) for d in dims))
+            st.caption(", ".join(latent_sliders.label(stats, d, m.capabilities.has_kl) for d in dims))
     st.caption("Each row sweeps one latent from −3 to +3 around the code of the first test image. Compare how many "
                "things change in one row: fewer means a more disentangled latent.")
 

@@ -20,21 +20,27 @@ PARAMS = {
 }
 
 
+# The page's opening words, by what the model's code is (its declared capabilities)
 INTRO = {
-    "vae": "The encoder squeezes each image into a few numbers, its *code* z. Here you set the code yourself and the "
+    "gaussian": "The encoder squeezes each image into a few numbers, its *code* z. Here you set the code yourself and the "
            "decoder draws it. Nudge a slider: the picture changes a little, because nearby codes decode to similar "
            "images (*continuity*). Sweep anywhere in the range: you still get a plausible picture (*completeness*); "
            "the KL term in training keeps the codes of real images packed around the prior N(0, I), so there are "
            "few holes.",
-    "ae": "A plain autoencoder: the encoder squeezes each image into a code z and the decoder draws it back, but no "
+    "unregularised": "A plain autoencoder: the encoder squeezes each image into a code z and the decoder draws it back, but no "
           "KL term shapes where the codes go. Near a real image's code the sliders still work; sweep further, or "
           "press Random, and you reach the holes between the training codes, where the decoder draws mush. A VAE on "
           "the same data does not have them.",
-    "vqvae": "A VQ-VAE's encoder describes the image by a grid of vectors, and each is replaced by its nearest entry "
+    "code_grid": "A VQ-VAE's encoder describes the image by a grid of vectors, and each is replaced by its nearest entry "
              "in a learned codebook before the decoder sees it. The sliders move the vectors before that snapping, "
              "so the picture changes in steps, when a vector crosses over to another code. The code grid below is "
              "the discrete description itself: edit it cell by cell.",
 }
+
+
+def intro(model) -> str:
+    caps = model.capabilities
+    return INTRO["code_grid" if caps.code_grid else "unregularised" if caps.unregularised else "gaussian"]
 
 
 def _set_code(code: np.ndarray) -> None:
@@ -52,11 +58,11 @@ def _randomize(stats, spread: str, dim: int) -> None:
 
 def spread_of(model) -> str:
     """The sliders' range: a model without a KL has no prior its codes were pulled to, so it always uses the data's."""
-    return state.get(PAGE, "spread") if model.has_elbo else "posterior"
+    return state.get(PAGE, "spread") if model.capabilities.has_kl else "posterior"
 
 
 def class_of(model) -> int | None:
-    return state.get(PAGE, "y") if model.conditional else None
+    return state.get(PAGE, "y") if model.capabilities.needs_class else None
 
 
 @st.fragment
@@ -97,20 +103,20 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
         ordered = [int(d) for d in stats.order if int(d) in set(members)]
         active = [d for d in ordered if stats.active[d]]
         dims = (active or ordered)[:MAX_TRAVERSAL_ROWS]
-        if len(groups) > 1:
+        if model.capabilities.layered:
             st.markdown(f"**Layer {name}**")
         ranges = np.linspace(low[dims], high[dims], cols, axis=1)  # (rows, cols): each latent's own slider range
         grid = svc.traverse(model.id, start.code, dims, ranges, label=class_of(model))
         image_grid.show(f"explore.traversal.{name}", grid.reshape(-1, *grid.shape[2:]), ncol=cols, pixels=64,
                         file_name=f"{model.name}_traversal_{name.split()[0]}.png")
-        order = "largest KL first" if model.has_elbo else "most varying first"
+        order = "largest KL first" if model.capabilities.has_kl else "most varying first"
         st.caption(
             f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)} "
             f"({'active latents' if active else 'no latent is active yet, so all of them'}, {order}). Each row sweeps "
             f"one latent from the left end of its slider range to the right end while every other latent keeps the "
             f"value of {start.caption}."
         )
-    if len(groups) > 1:
+    if model.capabilities.layered:
         st.caption(
             "A hierarchical VAE draws the top layer first and the bottom layer given it, so a top-layer latent "
             "moves the overall picture (which object, its rough shape) and a bottom-layer latent the details."
@@ -123,7 +129,7 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
 
 def code_grid(model, start: image_picker.Picked) -> None:
     """A VQ-VAE's discrete code: the grid of codebook indices of the start image, and edits of single positions."""
-    if model.model_type != "vqvae":
+    if not model.capabilities.code_grid:
         return
     import plotly.graph_objects as go
 
@@ -168,7 +174,7 @@ def code_grid(model, start: image_picker.Picked) -> None:
 
 def restyle(model, start: image_picker.Picked) -> None:
     """A conditional model's style transfer: the start image's code drawn as every class."""
-    if not model.conditional:
+    if not model.capabilities.needs_class:
         return
     st.subheader("Same style, every class")
     names = class_choice.class_names(model)
@@ -210,7 +216,7 @@ def main() -> None:
     model = state.require_model()
     from_link = state.bind(PAGE, PARAMS, model)
     st.title("Explore latents")
-    st.caption(INTRO.get(model.model_type, INTRO["vae"]))
+    st.caption(intro(model))
     stats = state.latent_stats(model.id)
     top = st.columns([2, 1, 1])
     with top[0]:
@@ -229,10 +235,10 @@ def main() -> None:
     elif st.session_state.get("explore.seeded") != start.token:
         st.session_state["explore.seeded"] = start.token
         _set_code(start.code)
-        if start.label is not None and model.conditional:
+        if start.label is not None and model.capabilities.needs_class:
             state.put(PAGE, "y", start.label)
     with top[2]:
-        if model.has_elbo:
+        if model.capabilities.has_kl:
             st.segmented_control("Slider range", list(latent_sliders.SPREADS), key=state.key(PAGE, "spread"),
                                  format_func=latent_sliders.SPREADS.get, required=True, persist_state="session",
                                  help="Prior: −3 to +3, three standard deviations of N(0, 1). Data: three standard "
@@ -256,7 +262,7 @@ def main() -> None:
             "strays from N(0, 1); a latent that is not worth its cost collapses onto the prior and turns *inactive*.\n"
             "- KL per latent (in the slider labels, in nats) says how much information that latent carries about the image."
         )
-    if model.model_type != "vqvae":  # one pre-quantization coordinate rarely moves a vector to another code
+    if not model.capabilities.code_grid:  # one pre-quantization coordinate rarely moves a vector to another code
         traversal(model, stats, start)
     state.publish(PAGE, PARAMS, model)
 

@@ -33,11 +33,11 @@ def main() -> None:
         a = image_picker.show(state.key(PAGE, "a"), "interpolate.a_from", model, label="Start (A)")
     with ends[1]:
         b = image_picker.show(state.key(PAGE, "b"), "interpolate.b_from", model, label="End (B)")
-    controls = st.columns(3 if model.conditional else 2)
+    controls = st.columns(3 if model.capabilities.needs_class else 2)
     steps = controls[0].slider("Steps", 2, 32, key=state.key(PAGE, "steps"), persist_state="session")
     method = controls[1].segmented_control("Path", list(METHODS), key=state.key(PAGE, "method"),
                                            format_func=METHODS.get, required=True, persist_state="session")
-    if model.conditional:
+    if model.capabilities.needs_class:
         with controls[2]:
             class_choice.show(state.key(PAGE, "y"), model, "Class the path is drawn as")
     state.publish(PAGE, PARAMS, model)
@@ -45,7 +45,7 @@ def main() -> None:
         st.info("Upload an image for each end set to Upload (uploads are not part of the page's link).")
         return
 
-    label = state.get(PAGE, "y") if model.conditional else None
+    label = state.get(PAGE, "y") if model.capabilities.needs_class else None
     latents, images = state.service().interpolate(model.id, a.code, b.code, steps, method, label=label)
     strip = np.concatenate([a.image[None], images, b.image[None]])
     captions = ["A"] + [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)] + ["B"]

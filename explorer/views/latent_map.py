@@ -134,10 +134,10 @@ def main() -> None:
     colour = controls[2].selectbox("Colour by", colourings(model), key=state.key(PAGE, "colour"),
                                    persist_state="session")
     prior = controls[3].toggle("Overlay prior samples", key=state.key(PAGE, "prior"), persist_state="session",
-                               disabled=not model.normal_prior,
-                               help=None if model.normal_prior else "A VQ-VAE samples code grids from its own prior, "
+                               disabled=not model.capabilities.normal_prior,
+                               help=None if model.capabilities.normal_prior else "A VQ-VAE samples code grids from its own prior, "
                                                                     "not points of N(0, I) in this space.")
-    prior = prior and model.normal_prior
+    prior = prior and model.capabilities.normal_prior
 
     bar = st.progress(0.0, text=f"Mapping {n:,} codes with {METHODS[method]}…")
     projection = state.projection(model.id, n, method, 0, n if prior else 0,
@@ -159,7 +159,7 @@ def main() -> None:
             st.caption(
                 "Grey: codes drawn from the prior N(0, I), mapped together with the images. Prior samples that fall "
                 "where no image lives decode to odd pictures: those are the holes the KL term works to close."
-                if model.has_elbo else
+                if model.capabilities.has_kl else
                 "Grey: points drawn from N(0, I), mapped together with the images. Nothing pulled this "
                 f"{model.model_type}'s codes toward N(0, I), so most of the grey falls where no image lives: the holes "
                 "its random samples come from."

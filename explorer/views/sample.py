@@ -31,19 +31,19 @@ def main() -> None:
         "KL term pulled the codes of real images onto that same prior during training, so the decoder knows how to "
         "read a code picked at random. A plain autoencoder has no such pull, and its random codes often decode to mush."
     )
-    if model.model_type == "ae":
+    if model.capabilities.unregularised:
         st.info(
             "This is a plain autoencoder: nothing in its training pulled the codes toward N(0, I), so the random codes "
             "below land mostly where no training image was encoded. Compare with a VAE's samples on the same data.",
             icon=":material/science:",
         )
-    if model.model_type == "vqvae":
+    if not model.capabilities.normal_prior:
         st.info(
             "A VQ-VAE's code is a grid of entries from a learned codebook, not a Gaussian vector. Its samples come from "
             "a second model, an autoregressive prior over the code grid trained after the autoencoder; temperature "
             "scales that prior's logits.", icon=":material/grid_view:",
         )
-    controls = st.columns([2, 2, 1, 2] if model.conditional else [2, 2, 1])
+    controls = st.columns([2, 2, 1, 2] if model.capabilities.needs_class else [2, 2, 1])
     n = controls[0].slider("Number of samples", 1, 100, key=state.key(PAGE, "n"), persist_state="session")
     temperature = controls[1].slider(
         "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
@@ -52,7 +52,7 @@ def main() -> None:
     )
     controls[2].button("New samples", on_click=_reseed, icon=":material/casino:")
     label = None
-    if model.conditional:
+    if model.capabilities.needs_class:
         names = class_choice.class_names(model)
         with controls[3]:
             label = st.selectbox("Class", [-1, *range(model.num_classes)], key=state.key(PAGE, "y"),

@@ -9,17 +9,18 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from explorer.pages import PAGES as APP_PAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "explorer" / "app.py"
 PRETRAINED = ROOT / "pretrained"
 SHIPPED = sorted(f"pretrained/{p.name}" for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
 DIGITS = "pretrained/digits_vae"
 SAME_DATA = [m for m in SHIPPED if m != DIGITS and json.loads((ROOT / m / "config.json").read_text()).get("dataset") == "digits"]
-PAGES = {
-    "explore": "views/explore.py", "interpolate": "views/interpolate.py", "map": "views/latent_map.py",
-    "compare": "views/compare.py", "sample": "views/sample.py", "anomaly": "views/anomaly.py",
-}  # the pages that show the chosen model; Train live (views/train.py) makes one and has its own tests
-OTHER_PAGES = {"train": "views/train.py"}
+# The app's own page list: the pages that show the chosen model, and the others (Train live makes a model; its own
+# tests cover it)
+PAGES = {page.url_path: page.script for page in APP_PAGES if page.shows_model}
+OTHER_PAGES = {page.url_path: page.script for page in APP_PAGES if not page.shows_model}
 
 
 def open_app(page: str = "explore", **query: str) -> AppTest:

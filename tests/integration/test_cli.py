@@ -78,7 +78,7 @@ def test_force_replaces_a_run(digits_run, capsys):
 
 def test_resume_with_changed_settings_is_refused(digits_run, capsys):
     code, _, err = run(capsys, "train", "--resume", "--out", str(digits_run), "--beta", "8")
-    assert_one_line_error(code, err, "--beta 8.0 differs")
+    assert_one_line_error(code, err, "beta 8.0 differs from the run's")
 
 
 def test_resume_without_a_run(tmp_path, capsys):

@@ -14,6 +14,7 @@ from vae_core.errors import ConfigError, DataError, UnknownNameError, VaeError
 from vae_core.images import to_uint8
 from vae_core.live import BusyError, LiveRun, plane_points
 from vae_core.recipes import RECIPES
+from vae_core.runs import RunRequest, run_configs
 from vae_core.service import LatentService
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,15 @@ def test_plane_points_run_row_by_row_from_the_top_left():
     assert points.tolist() == [[-2, 2], [0, 2], [2, 2], [-2, 0], [0, 0], [2, 0], [-2, -2], [0, -2], [2, -2]]
 
 
+def test_a_live_run_trains_what_run_configs_builds_for_its_recipe(tmp_path):
+    run = LiveRun("digits_2d", tmp_path / "a", steps=50, beta=2.0, device="cpu")
+    config, train = run_configs(RunRequest(recipe="digits_2d", settings={"beta": 2.0}, training={"steps": 50}))
+    assert run.trainer.model_config == config and config.beta == 2.0
+    made = run.trainer.train_config
+    assert (made.steps, made.batch_size, made.lr, made.seed) == (train.steps, train.batch_size, train.lr, train.seed)
+    assert (made.log_every, made.checkpoint_every) == (live.LOG_EVERY, 50)  # a loss point per plot, one checkpoint
+
+
 def test_a_digits_run_learns_and_its_last_snapshot_shows_the_saved_weights(tmp_path):
     run = LiveRun("digits_2d", tmp_path / "run", steps=300, device="cpu", snapshot_every_s=0.05)
     first = run.snapshot()
@@ -52,7 +62,7 @@ def test_a_digits_run_learns_and_its_last_snapshot_shows_the_saved_weights(tmp_p
     assert snapshot.class_names == [str(k) for k in range(10)]
     # a second computation from the checkpoint on disk: the same codes and the same decoded plane
     model = load(tmp_path / "run", device="cpu").eval()
-    from vae_core.train import dataset_for_config
+    from vae_core.data import dataset_for_config
 
     test = dataset_for_config(model.config, "test")
     with torch.no_grad():
@@ -101,8 +111,7 @@ def test_bad_requests_fail_before_anything_is_written(tmp_path, monkeypatch):
         LiveRun("digits_2d", tmp_path / "a", steps=0)
     from vae_core.data import idx
 
-    mnist = dataclasses.replace(RECIPES["digits_2d"], name="mnist_2d",
-                                flags=tuple("mnist" if f == "digits" else f for f in RECIPES["digits_2d"].flags))
+    mnist = dataclasses.replace(RECIPES["digits_2d"], name="mnist_2d", dataset="mnist")
     monkeypatch.setitem(RECIPES, "mnist_2d", mnist)
     closed_port = "http://127.0.0.1:9/"  # nothing listens: the download fails at once
     monkeypatch.setitem(idx.SOURCES, "mnist", dataclasses.replace(idx.SOURCES["mnist"], mirrors=(closed_port,)))

@@ -34,7 +34,7 @@ def test_pretrained_models_ship_their_default_latent_maps(folder, tmp_path):
     service = LatentService({"pretrained": PRETRAINED}, cache_dir=tmp_path, device="cpu")
     model_id = f"pretrained/{folder.name}"
     n = min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
-    priors = (0, n) if service.info(model_id).normal_prior else (0,)  # a VQ-VAE's prior is over code grids
+    priors = (0, n) if service.info(model_id).capabilities.normal_prior else (0,)  # a VQ-VAE's prior is over code grids
     for method in ("pca", "umap"):
         for prior in priors:
             projection = service.project(model_id, n, method, prior_samples=prior)

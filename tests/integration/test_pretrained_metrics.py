@@ -9,7 +9,7 @@ import pytest
 
 import vae_core
 from vae_core.metrics.evaluate import DISENTANGLEMENT, evaluate
-from vae_core.train import dataset_for_config
+from vae_core.data import dataset_for_config
 
 PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
 FOLDERS = sorted(p for p in PRETRAINED.iterdir() if (p / "config.json").is_file())

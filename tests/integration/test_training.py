@@ -11,7 +11,8 @@ from vae_core.config import TrainConfig
 from vae_core.errors import TrainingError
 from vae_core.metrics import evaluate_likelihood
 from vae_core.registry import build_model
-from vae_core.train import Trainer, TrainingInterrupted, dataset_for_config
+from vae_core.data import dataset_for_config
+from vae_core.train import Trainer, TrainingInterrupted
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def test_same_seed_gives_the_same_weights(tmp_path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path):
+def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch):
     Trainer(tiny_digits_config(), _train_config(), tmp_path / "whole", progress=False).run()
 
     def crash(step):
@@ -74,8 +75,16 @@ def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path):
     with pytest.raises(RuntimeError, match="power cut"):
         Trainer(tiny_digits_config(), _train_config(), tmp_path / "cut", progress=False).run(on_step=crash)
     assert weights_step(tmp_path / "cut") == 80  # the last checkpoint before the crash
+    with open(tmp_path / "cut" / LOG_FILE, "a") as log:
+        log.write('{"step": 110, "lo')  # the crash cut a log line in half
     resumed = Trainer.resume(tmp_path / "cut", progress=False)
     assert resumed.step == 80
+    with monkeypatch.context() as patch:  # a crash while the log is cut back to step 80 leaves the log as it was
+        before = (tmp_path / "cut" / LOG_FILE).read_bytes()
+        patch.setattr("os.replace", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
+        with pytest.raises(OSError, match="disk full"):
+            Trainer.resume(tmp_path / "cut", progress=False).run()
+        assert (tmp_path / "cut" / LOG_FILE).read_bytes() == before
     resumed.run()
     whole, cut = _weights(tmp_path / "whole"), _weights(tmp_path / "cut")
     for key in whole:

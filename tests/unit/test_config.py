@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from vae_core.config import TrainConfig, apply_overrides, config_from_dict, config_to_json
+from vae_core.config import TrainConfig, config_from_dict, config_to_json, parse_overrides, with_values
 from vae_core.errors import ConfigError, UnknownNameError
 from vae_core.models import VAEConfig
 from vae_core.registry import config_from_json_dict, get_entry, make_config, model_names
@@ -46,12 +46,16 @@ def test_int_is_accepted_for_float():
 
 
 def test_overrides_parse_json_values_and_reject_unknown_keys():
-    config = apply_overrides(VAEConfig(), ["hidden_dims=[512,256]", "beta=2.5", "likelihood=gaussian"])
+    values = parse_overrides(["hidden_dims=[512,256]", "beta=2.5", "likelihood=gaussian", "obs-std=0.2"])
+    assert values == {"hidden_dims": [512, 256], "beta": 2.5, "likelihood": "gaussian", "obs_std": 0.2}
+    config = with_values(VAEConfig(), values)
     assert config.hidden_dims == [512, 256] and config.beta == 2.5 and config.likelihood == "gaussian"
-    with pytest.raises(ConfigError, match="unknown"):
-        apply_overrides(VAEConfig(), ["betta=2"])
+    with pytest.raises(ConfigError, match="setting 'betta' is unknown; valid keys: .*beta"):
+        with_values(VAEConfig(), {"betta": 2})
+    with pytest.raises(ConfigError, match="beta must be float"):
+        with_values(VAEConfig(), {"beta": "big"})
     with pytest.raises(ConfigError, match="key=value"):
-        apply_overrides(VAEConfig(), ["beta"])
+        parse_overrides(["beta"])
 
 
 def test_resolved_picks_conv_for_64_and_mlp_for_8():

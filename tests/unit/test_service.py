@@ -230,7 +230,7 @@ def test_code_grid_round_trip_and_refusals(tmp_path):
         service.decode_code_grid("runs/vq", np.full_like(grid, vq.config.codebook_size))
     with pytest.raises(DataError, match="whole numbers"):
         service.decode_code_grid("runs/vq", grid[:1])
-    with pytest.raises(DataError, match="only a VQ-VAE"):
+    with pytest.raises(DataError, match="not a grid of codebook entries"):
         service.code_grid("runs/ae", np.zeros(3, np.float32))
 
 
@@ -241,7 +241,7 @@ def test_conditional_models_need_a_class_and_restyle_one_code(tmp_path):
     save_checkpoint(tmp_path / "vae", tiny_model("vae", dataset="digits"), {})
     service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
     info = service.info("runs/cvae")
-    assert info.conditional and info.num_classes == 10 and not service.info("runs/vae").conditional
+    assert info.capabilities.needs_class and info.num_classes == 10 and not service.info("runs/vae").capabilities.needs_class
     z = service.encode_indices("runs/cvae", [0, 1])  # test images are encoded with their own labels
     assert z.shape == (2, 3)
     with pytest.raises(DataError, match=r"choose a class \(0\.\.9\)"):
@@ -274,7 +274,7 @@ def test_a_vqvae_map_has_no_normal_prior_samples(tmp_path):
 
     save_checkpoint(tmp_path / "vq", tiny_model("vqvae", dataset="digits"), {})
     service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
-    assert not service.info("runs/vq").normal_prior
+    assert not service.info("runs/vq").capabilities.normal_prior
     assert service.project("runs/vq", 50, "pca").coords.shape == (50, 2)
     with pytest.raises(DataError, match="prior over code grids"):
         service.project("runs/vq", 50, "pca", prior_samples=50)

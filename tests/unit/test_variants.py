@@ -12,7 +12,7 @@ import torch
 from vae_core.checkpoint import load, save_checkpoint
 from vae_core.errors import ConfigError
 from vae_core.losses import kl_decomposition, kl_normal_std_normal, log_normal
-from vae_core.registry import make_config, model_names
+from vae_core.registry import get_entry, make_config, model_names
 
 from support import tiny_model
 
@@ -20,7 +20,7 @@ tiny = tiny_model
 
 
 def labels_for(model, n: int):
-    return torch.arange(n) % model.config.num_classes if model.conditional else None
+    return torch.arange(n) % model.config.num_classes if model.capabilities.needs_class else None
 
 
 @pytest.mark.parametrize("name", model_names())
@@ -38,6 +38,33 @@ def test_forward_loss_backward(name):
 
 
 @pytest.mark.parametrize("name", model_names())
+def test_declared_capabilities_are_what_the_model_does(name):
+    model = tiny(name)
+    caps = model.capabilities
+    assert get_entry(name).capabilities == caps
+    x = torch.rand(4, 1, 8, 8)
+    y = labels_for(model, 4)
+    if caps.needs_class:
+        with pytest.raises(ConfigError, match="class labels"):
+            model.encode(x, None)
+    terms = model.train().loss(x, y, step=None)  # as at the end of training: a staged variant's last stage
+    model.eval()
+    posterior = model.encode(x, y)
+    assert bool(terms.kl > 0) == caps.has_kl == bool((posterior.logvar.exp() > 1e-6).all())
+    assert (len(model.latent_groups()) > 1) == caps.layered
+    assert all(hasattr(model, a) for a in ("grid_size", "nearest_indices", "decode_indices")) == caps.code_grid
+    if caps.code_grid:
+        indices = model.nearest_indices(posterior.mean)
+        assert indices.shape == (4, model.grid_size, model.grid_size)
+        assert torch.allclose(model.decode_indices(indices), model.decode(posterior.mean))
+    with torch.no_grad():
+        drawn = model.sample(4, y, generator=torch.Generator().manual_seed(3))
+        z = torch.randn(4, model.latent_dim, generator=torch.Generator().manual_seed(3))
+        assert torch.allclose(drawn, model.decode(z, y)) == caps.normal_prior
+    assert caps.unregularised == (caps.normal_prior and not caps.has_kl)
+
+
+@pytest.mark.parametrize("name", model_names())
 def test_shapes_of_encode_decode_sample(name):
     model = tiny(name).eval()
     x = torch.rand(5, 1, 8, 8)
@@ -51,8 +78,8 @@ def test_shapes_of_encode_decode_sample(name):
     assert model.distortion(x, y).shape == (5,)
     groups = model.latent_groups()
     assert sorted(i for dims in groups.values() for i in dims) == list(range(d))
-    if name == "vqvae":
-        model.train().loss(x, None, step=None)  # one prior training step, so sample() may run
+    if not model.capabilities.normal_prior:  # a learned prior (the VQ-VAE's): one training step, so sample() may run
+        model.train().loss(x, None, step=None)
         model.eval()
     with torch.no_grad():
         assert model.sample(7, generator=torch.Generator().manual_seed(1)).shape == (7, 1, 8, 8)
@@ -79,7 +106,7 @@ def test_autoencoder_loss_is_the_reconstruction_alone():
     model = tiny("ae")
     x = torch.rand(6, 1, 8, 8)
     terms = model.loss(x)
-    assert not model.has_elbo
+    assert not model.capabilities.has_kl
     assert terms.kl == 0 and not terms.kl_per_dim.any()
     torch.testing.assert_close(terms.total, terms.recon)
     torch.testing.assert_close(terms.recon, model.reconstruction_nll(model.decode_logits(model.encode(x).mean), x).mean())

@@ -5,21 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vae_core.data.base import SPLITS, Batch, ImageDataset, InMemoryDataset, SubsetDataset, check_split
+import torch
+
+from vae_core.data.base import INFERENCE_BATCH, SPLITS, Batch, ImageDataset, InMemoryDataset, SubsetDataset, check_split
 from vae_core.data.digits import load_digits_dataset
 from vae_core.data.download import download_file
 from vae_core.data.dsprites import DSpritesDataset
 from vae_core.data.folder import IMAGE_EXTENSIONS, folder_info, load_folder, load_image_file
 from vae_core.data.idx import load_idx_dataset
-from vae_core.errors import ConfigError, unknown_name
+from vae_core.errors import ConfigError, DataError, unknown_name
+
+if TYPE_CHECKING:
+    from vae_core.config import ModelConfig
 
 __all__ = [
-    "DATASET_NAMES", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "SubsetDataset", "IMAGE_EXTENSIONS",
-    "dataset_info", "download_file", "load_dataset", "load_image_file",
+    "DATASET_NAMES", "INFERENCE_BATCH", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "SubsetDataset",
+    "IMAGE_EXTENSIONS", "dataset_for_config", "dataset_info", "download_file", "load_dataset", "load_image_file",
 ]
 
-DATASET_NAMES: tuple[str, ...] = ("dsprites", "fashion_mnist", "mnist", "digits", "folder:PATH")
 FOLDER_PREFIX = "folder:"
 
 Loader = Callable[[str, "str | os.PathLike | None", bool], ImageDataset]  # (split, root, download) -> dataset
@@ -43,6 +48,9 @@ _BUILTINS: dict[str, tuple[dict, Loader]] = {
         lambda split, root, download: load_digits_dataset(split),
     ),
 }
+
+
+DATASET_NAMES: tuple[str, ...] = (*_BUILTINS, f"{FOLDER_PREFIX}PATH")
 
 
 def _builtin(name: str) -> tuple[dict, Loader]:
@@ -95,3 +103,27 @@ def load_dataset(
             f" channels={channels}. Leave both unset: they apply to folder: datasets"
         )
     return load(split, root, download)
+
+
+def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDataset:
+    """The split of the data a model was trained on, checked against the model's image shape; the training split
+    leaves out the classes the model was trained without (the test split keeps them: they are the anomalies)."""
+    is_folder = config.dataset.startswith(FOLDER_PREFIX)
+    dataset = load_dataset(
+        config.dataset,
+        split,
+        image_size=config.image_size if is_folder else None,
+        channels=config.image_channels if is_folder else None,
+    )
+    if tuple(dataset.image_shape) != tuple(config.image_shape):
+        raise DataError(
+            f"dataset {config.dataset!r} gives images of shape {tuple(dataset.image_shape)} but the model expects "
+            f"{tuple(config.image_shape)}"
+        )
+    if config.exclude_classes and split == "train":
+        labels = dataset.all_labels()
+        if labels is None:
+            raise DataError(f"exclude_classes needs class labels, and dataset {config.dataset!r} has none")
+        keep = torch.nonzero(~torch.isin(labels, torch.tensor(config.exclude_classes))).squeeze(1)
+        dataset = SubsetDataset(dataset, keep)
+    return dataset

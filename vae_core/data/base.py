@@ -12,6 +12,11 @@ from vae_core.errors import DataError, unknown_name
 
 SPLITS: tuple[str, ...] = ("train", "test", "all")
 
+# Images per forward pass when encoding or decoding many images without gradients. On the CPU the conv nets'
+# activations for 128 64x64 images still fit in cache; at 256 they do not and encoding runs 2-3x slower
+# (measured with bench/metrics.py). Evaluation, metrics and the service all split their work by this.
+INFERENCE_BATCH = 128
+
 
 class Batch(NamedTuple):
     images: torch.Tensor  # (B, C, H, W) float32 in [0, 1]

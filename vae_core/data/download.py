@@ -19,14 +19,6 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: str, *, timeout: float = 30.0) -> Path:
     """Fetch the first mirror in `urls` whose bytes hash to `sha256` into `dest` (temp file + os.replace).
 

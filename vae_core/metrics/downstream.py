@@ -9,7 +9,7 @@ import torch
 
 from ..data import ImageDataset
 from ..errors import DataError
-from ..models.base import INFERENCE_BATCH
+from ..data import INFERENCE_BATCH
 from .likelihood import evaluation_positions
 
 
@@ -25,7 +25,7 @@ def anomaly_scores(
     logits = model.decode_logits(posterior.mean, y)
     squared = (model.logits_to_image(logits) - images).pow(2).flatten(1).sum(1)
     scores = {"recon_error": squared.double().cpu().numpy()}
-    if not model.has_elbo:
+    if not model.capabilities.has_kl:
         return scores
     recon_nll = model.reconstruction_nll(logits, images)
     kl = posterior.kl_per_dim().sum(1)
@@ -62,7 +62,7 @@ def anomaly_detection(
     parts: dict[str, list[np.ndarray]] = {}
     for idx in positions.split(batch_size):
         batch = test.get(idx, device=model.device)
-        y = batch.labels if model.conditional else None
+        y = batch.labels if model.capabilities.needs_class else None
         for name, values in anomaly_scores(model, batch.images, y, iwae_k, seed).items():
             parts.setdefault(name, []).append(values)
     result: dict[str, Any] = {
@@ -90,7 +90,7 @@ def _means_and_labels(model, dataset: ImageDataset, n: int, seed: int, batch_siz
     means = []
     for idx in positions.split(batch_size):
         batch = dataset.get(idx, device=model.device)
-        means.append(model.encode(batch.images, batch.labels if model.conditional else None).mean.float().cpu().numpy())
+        means.append(model.encode(batch.images, batch.labels if model.capabilities.needs_class else None).mean.float().cpu().numpy())
     return np.concatenate(means), labels_all[positions].numpy()
 
 

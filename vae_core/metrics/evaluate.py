@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError, unknown_name
-from ..models.base import INFERENCE_BATCH
+from ..data import INFERENCE_BATCH
 from .downstream import anomaly_detection, linear_probe
 from .likelihood import evaluate_likelihood
 
@@ -40,7 +40,7 @@ def ground_truth(model: torch.nn.Module, dataset, batch_size: int = INFERENCE_BA
     """The model's codes as a function of ground-truth factors: images drawn for the factors, then encoded."""
     from .disentanglement import GroundTruth
 
-    if model.conditional:
+    if model.capabilities.needs_class:
         raise DataError(
             f"disentanglement metrics compare the code with every ground-truth factor; a {model.config.model_type} is "
             "told the class (one of the factors) and its code is meant to leave it out, so they are not computed for it"

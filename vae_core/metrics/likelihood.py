@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from ..data import ImageDataset
-from ..models.base import INFERENCE_BATCH
+from ..data import INFERENCE_BATCH
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) > 0.01
 
@@ -42,12 +42,12 @@ def evaluate_likelihood(
     of those, in nats per image. The images are a subset fixed by `seed`, so models compared at one seed see the same."""
     model.eval()
     device = model.device
-    conditional = bool(getattr(model, "conditional", False))
+    conditional = model.capabilities.needs_class
     positions = evaluation_positions(len(dataset), n_images, seed)
     n_iwae = min(iwae_images, len(positions))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)  # the posterior samples, without disturbing the caller's random stream
-        if not getattr(model, "has_elbo", True):
+        if not model.capabilities.has_kl:
             return _evaluate_distortion(model, dataset, positions, batch_size, conditional) | {"seed": seed}
         return _evaluate(model, dataset, positions, iwae_k, n_iwae, batch_size, conditional) | {"seed": seed}
 
@@ -57,7 +57,7 @@ def _evaluate_distortion(
 ) -> dict[str, Any]:
     """For a model without an ELBO (the AE, the VQ-VAE): the reconstruction error of its deterministic code, and
     how much each code coordinate varies. ELBO, IWAE and KL are reported as None: they do not exist."""
-    discrete = hasattr(model, "nearest_indices")  # a VQ-VAE: also how it uses its codebook, and its prior's fit
+    discrete = model.capabilities.code_grid  # a VQ-VAE: also how it uses its codebook, and its prior's fit
     with_prior = discrete and int(model.prior_steps_done) > 0
     recon_sum, prior_sum, means, counts = 0.0, 0.0, [], None
     for idx in positions.split(batch_size):

@@ -1,6 +1,6 @@
-"""Model variants; importing this package registers each one by name."""
+"""Model variants; importing this package registers each one by name (vae_core.registry looks them up)."""
 from .ae import Autoencoder
-from .base import LatentVariableModel, LossTerms, Posterior
+from .base import MODEL_ENTRIES, Capabilities, LatentVariableModel, LossTerms, ModelEntry, Posterior
 from .btcvae import BTCVAE, BTCVAEConfig
 from .cvae import CVAE, CVAEConfig
 from .hvae import HVAE, HVAEConfig
@@ -8,6 +8,7 @@ from .vae import VAE, VAEConfig
 from .vqvae import VQVAE, VQVAEConfig
 
 __all__ = [
-    "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "HVAE", "HVAEConfig", "LatentVariableModel",
-    "LossTerms", "Posterior", "VAE", "VAEConfig", "VQVAE", "VQVAEConfig",
+    "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "Capabilities", "HVAE", "HVAEConfig",
+    "LatentVariableModel", "LossTerms", "MODEL_ENTRIES", "ModelEntry", "Posterior", "VAE", "VAEConfig", "VQVAE",
+    "VQVAEConfig",
 ]

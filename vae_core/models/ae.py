@@ -8,8 +8,7 @@ from __future__ import annotations
 import torch
 
 from ..config import ModelConfig
-from ..registry import register
-from .base import DETERMINISTIC_LOGVAR, LatentVariableModel, LossTerms, Posterior
+from .base import DETERMINISTIC_LOGVAR, Capabilities, LatentVariableModel, LossTerms, Posterior, register
 from .blocks import make_decoder, make_encoder
 
 
@@ -18,7 +17,7 @@ class Autoencoder(LatentVariableModel):
     """sample() decodes z ~ N(0, I) as for a VAE; an AE has no prior, so these show what its latent space holds
     away from the training codes, not samples of a model of the data."""
 
-    has_elbo = False
+    capabilities = Capabilities(has_kl=False)
 
     def __init__(self, config: ModelConfig):
         super().__init__(config)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -10,10 +12,64 @@ from torch import nn
 from ..config import ModelConfig
 from ..losses import bernoulli_nll, gaussian_nll, kl_normal_std_normal
 
-# Images per forward pass when encoding or decoding many images without gradients. On the CPU the conv nets'
-# activations for 128 64x64 images still fit in cache; at 256 they do not and encoding runs 2-3x slower
-# (measured with bench/metrics.py). Evaluation, metrics and the service all split their work by this.
-INFERENCE_BATCH = 128
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a variant can do beyond the shared model API, declared by the variant itself. Pages, metrics and the
+    service ask these, never a model's name, so a new variant works everywhere by declaring what it is."""
+
+    # The posterior is a Gaussian with a KL to the N(0, I) prior over encode()'s coordinates: the ELBO, the IWAE
+    # bound and the KL per latent exist (elbo_parts, log_importance_weights). False for the AE and the VQ-VAE,
+    # which are measured by their distortion alone.
+    has_kl: bool = True
+    # encode, decode and sample need the class label y (a conditional VAE); the config says num_classes.
+    needs_class: bool = False
+    # The code is a grid of codebook entries: the model has grid_size, nearest_indices(z) -> (B, G, G) and
+    # decode_indices(indices); the config says codebook_size.
+    code_grid: bool = False
+    # The latents come in layers that are traversed one at a time: latent_groups() names them.
+    layered: bool = False
+    # sample() decodes draws of N(0, I) over encode()'s coordinates, so mapping such draws beside the codes of real
+    # images shows where they fall. False for the VQ-VAE, whose samples come from a learned prior over code grids.
+    normal_prior: bool = True
+
+    @property
+    def unregularised(self) -> bool:
+        """Samples decode N(0, I) draws, but nothing in training pulled the codes there (the plain autoencoder)."""
+        return self.normal_prior and not self.has_kl
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model type: its name, config class, model class and the config values the name implies."""
+
+    name: str
+    config_cls: type[ModelConfig]
+    model_cls: type[LatentVariableModel]
+    defaults: dict[str, Any] = field(default_factory=dict)  # config values this name implies (beta_vae: beta=4)
+    summary: str = ""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.model_cls.capabilities
+
+
+# model type -> entry, filled by @register as the variants' modules are imported (vae_core.registry reads it)
+MODEL_ENTRIES: dict[str, ModelEntry] = {}
+
+
+def register(
+    name: str, config_cls: type[ModelConfig], *, defaults: dict[str, Any] | None = None, summary: str = ""
+) -> Callable[[type], type]:
+    """Class decorator: make `name` build `model_cls(config)`; several names may share one class."""
+
+    def decorate(model_cls: type) -> type:
+        if name in MODEL_ENTRIES:
+            raise ValueError(f"model type {name!r} is registered twice")
+        MODEL_ENTRIES[name] = ModelEntry(name, config_cls, model_cls, dict(defaults or {}), summary)
+        return model_cls
+
+    return decorate
 
 
 @dataclass
@@ -57,18 +113,11 @@ class LatentVariableModel(nn.Module):
 
     Every variant provides encode(x, y) -> Posterior over the coordinates the explorer shows (its sliders, maps and
     interpolations live there), decode(z, y) -> images in [0, 1], decode_logits, sample(n, y, temperature,
-    generator) and loss(x, y, step) -> LossTerms. The class attributes below say what else it supports.
+    generator) and loss(x, y, step) -> LossTerms. Its `capabilities` say what else it supports.
     """
 
     config: ModelConfig
-    conditional: bool = False  # encode/decode/sample need class labels y
-    # The posterior is a Gaussian and the prior over encode()'s coordinates is N(0, I): the KL per dimension, the
-    # ELBO and the IWAE bound exist (elbo_parts, log_importance_weights). False for the AE and the VQ-VAE, which
-    # are measured by their distortion alone.
-    has_elbo: bool = True
-    # sample() decodes draws of N(0, I) over encode()'s coordinates, so mapping such draws beside the codes of real
-    # images shows where they fall. False for the VQ-VAE, whose samples come from a prior over code grids.
-    normal_prior: bool = True
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def __init__(self, config: ModelConfig):
         super().__init__()

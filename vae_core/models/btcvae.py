@@ -15,8 +15,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import ConfigError
 from ..losses import kl_decomposition
-from ..registry import register
-from .base import LossTerms
+from .base import LossTerms, register
 from .vae import VAE
 
 

@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, DataError
-from ..registry import register
-from .base import Posterior
+from .base import Capabilities, Posterior, register
 from .blocks import make_decoder, make_encoder
 from .vae import VAE, VAEConfig
 
@@ -43,7 +42,7 @@ class CVAEConfig(VAEConfig):
 
 @register("cvae", CVAEConfig, summary="conditional VAE: encoder and decoder see the class label")
 class CVAE(VAE):
-    conditional = True
+    capabilities = Capabilities(needs_class=True)
     config: CVAEConfig
 
     def __init__(self, config: CVAEConfig):

@@ -22,8 +22,7 @@ from torch import nn
 from ..config import ModelConfig
 from ..errors import ConfigError
 from ..losses import log_normal
-from ..registry import register
-from .base import LatentVariableModel, LossTerms, Posterior
+from .base import Capabilities, LatentVariableModel, LossTerms, Posterior, register
 from .blocks import mlp, make_decoder, make_encoder
 
 LOGVAR_RANGE = (-30.0, 20.0)  # the VAE's clamp, for every Gaussian here
@@ -61,6 +60,7 @@ def _gaussian(params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @register("hvae", HVAEConfig, summary="two stochastic layers, top-down inference, KL warm-up and free bits")
 class HVAE(LatentVariableModel):
     config: HVAEConfig
+    capabilities = Capabilities(layered=True)
 
     def __init__(self, config: HVAEConfig):
         super().__init__(config)

@@ -11,8 +11,7 @@ import torch
 from ..config import ModelConfig, check_choice
 from ..errors import ConfigError
 from ..losses import capacity_at, log_normal
-from ..registry import register
-from .base import LatentVariableModel, LossTerms, Posterior
+from .base import LatentVariableModel, LossTerms, Posterior, register
 from .blocks import make_decoder, make_encoder
 
 OBJECTIVES = ("beta", "capacity")

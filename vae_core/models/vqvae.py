@@ -21,8 +21,7 @@ from torch import nn
 
 from ..config import ModelConfig
 from ..errors import ConfigError
-from ..registry import register
-from .base import DETERMINISTIC_LOGVAR, LatentVariableModel, LossTerms, Posterior
+from .base import DETERMINISTIC_LOGVAR, Capabilities, LatentVariableModel, LossTerms, Posterior, register
 from .blocks import MLPDecoder, MLPEncoder
 
 log = logging.getLogger(__name__)
@@ -229,8 +228,7 @@ class CodePrior(nn.Module):
 @register("vqvae", VQVAEConfig, summary="VQ-VAE: a grid of discrete codes (EMA codebook) and a transformer prior")
 class VQVAE(LatentVariableModel):
     config: VQVAEConfig
-    has_elbo = False
-    normal_prior = False
+    capabilities = Capabilities(has_kl=False, code_grid=True, normal_prior=False)
 
     def __init__(self, config: VQVAEConfig):
         super().__init__(config)
