@@ -5,6 +5,7 @@ Nothing here is ever unpickled: weights are safetensors, configs JSON, and the r
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ METRICS_FILE = "metrics.json"
 LOG_FILE = "log.jsonl"
 RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE)
 SHIPPED_FOLDER = "pretrained"
+WEIGHTS_HASH_KEY = "weights_sha256"  # in metrics.json: the weights every section of the file was measured on
 
 
 def shipped_models_dir() -> Path:
@@ -161,6 +163,15 @@ def load(directory: str | os.PathLike, device: str | torch.device = "auto") -> t
     model.load_state_dict(state, strict=True)
     target = device if isinstance(device, torch.device) else select_device(device)
     return model.to(target).eval()
+
+
+def weights_sha256(directory: str | os.PathLike) -> str:
+    """The SHA-256 of a checkpoint folder's weights file: what caches and metrics.json name the weights by."""
+    digest = hashlib.sha256()
+    with open(Path(directory) / WEIGHTS_FILE, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def weights_step(directory: str | os.PathLike) -> int:

@@ -175,10 +175,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .checkpoint import METRICS_FILE, load
+    from .checkpoint import METRICS_FILE, WEIGHTS_HASH_KEY, load, weights_sha256
+    from .data import INFERENCE_BATCH, dataset_for_config
     from .fileio import atomic_write_json
     from .metrics.evaluate import evaluate, parse_metric_names
-    from .data import INFERENCE_BATCH, dataset_for_config
 
     names = parse_metric_names(args.metrics)
     if args.batch_size is None:
@@ -186,6 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1:
         raise ConfigError("--iwae-k, --n-images, --iwae-images and --batch-size must be at least 1")
     model = load(args.dir, device=args.device)
+    weights = weights_sha256(args.dir)
     config = model.config
     sections = evaluate(
         model, names, lambda split: dataset_for_config(config, split), split=args.split, seed=args.seed,
@@ -202,7 +203,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 logging.getLogger(__name__).warning("replacing %s, which was not valid JSON", path)
             if not isinstance(metrics, dict):
                 metrics = {}
+        if metrics.get(WEIGHTS_HASH_KEY, weights) != weights:
+            logging.getLogger(__name__).warning("%s describes other weights than %s now holds; starting it anew",
+                                                path, args.dir)
+            metrics = {}
         metrics.update(sections)  # sections measured now replace their old values; the others stay
+        metrics[WEIGHTS_HASH_KEY] = weights
         atomic_write_json(path, metrics)
         print(json.dumps(metrics, sort_keys=True))
         return 0

@@ -25,6 +25,11 @@ from .registry import make_config
 from .train import Trainer, check_out_dir
 
 
+# config fields that a request names in fields of its own (the CLI's --model, --dataset, --image-size, --channels)
+RESERVED_SETTINGS = {"model_type": "model (--model)", "dataset": "dataset (--dataset)",
+                     "image_size": "image_size (--image-size)", "image_channels": "channels (--channels)"}
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """What a caller asks of a run; every value left out comes from the recipe, then from the configs' defaults."""
@@ -60,6 +65,9 @@ def run_configs(request: RunRequest) -> tuple[ModelConfig, TrainConfig]:
     """The model and training configs of a new run (validated; nothing is written)."""
     if request.epochs is not None and "steps" in request.training:
         raise ConfigError("give a run's length in steps or in epochs, not both")
+    reserved = sorted(set(request.settings) & set(RESERVED_SETTINGS))
+    if reserved:
+        raise ConfigError(f"{reserved[0]} is not a setting: give it as the request's {RESERVED_SETTINGS[reserved[0]]}")
     recipe = get_recipe(request.recipe) if request.recipe else None
     model = request.model or (recipe.model if recipe else None)
     dataset = request.dataset or (recipe.dataset if recipe else None)

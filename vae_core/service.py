@@ -6,7 +6,6 @@ configured roots can be named, so an id from a URL cannot reach anywhere else on
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -22,7 +21,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config, shipped_models_dir
+from .checkpoint import (
+    CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config, shipped_models_dir,
+    weights_sha256,
+)
 from .data import INFERENCE_BATCH, ImageDataset, load_image_file
 from .device import select_device
 from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
@@ -161,7 +163,7 @@ class _Loaded:
     @property
     def weights_hash(self) -> str:
         if self._hash is None:
-            self._hash = hashlib.sha256((self.path / WEIGHTS_FILE).read_bytes()).hexdigest()[:20]
+            self._hash = weights_sha256(self.path)[:20]
         return self._hash
 
 

@@ -1,4 +1,5 @@
 """The CLI end to end, and its one-line errors that leave files alone."""
+import hashlib
 import json
 
 import pytest
@@ -36,6 +37,7 @@ def test_train_eval_sample_recon(tmp_path, capsys):
     assert code == 0
     printed = json.loads(stdout)
     assert printed == json.loads((out / METRICS_FILE).read_text())
+    assert printed["weights_sha256"] == hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()
     assert printed["likelihood"]["split"] == "test" and printed["likelihood"]["n_images"] == 360
     code, stdout, _ = run(capsys, "eval", str(out), "--iwae-k", "5")
     assert code == 0 and "ELBO" in stdout and "active units" in stdout
@@ -167,6 +169,11 @@ def test_eval_metrics_merge_into_metrics_json(digits_run, capsys):
     assert json.loads(out) == metrics and {"likelihood", "probe"} <= set(metrics)  # the earlier section stays
     assert metrics["probe"]["accuracy_all_labels"] > metrics["probe"]["chance_accuracy"]
     assert metrics["likelihood"]["rate"] == metrics["likelihood"]["kl"]
+    # new weights: the numbers of the old ones go, rather than stand beside the new ones under the new weights' name
+    code, _, _ = run(capsys, "train", "--resume", "--out", str(digits_run), "--steps", "310", "--quiet")
+    assert code == 0
+    assert run(capsys, "eval", str(digits_run), "--metrics", "probe", "--json")[0] == 0
+    assert set(json.loads((digits_run / METRICS_FILE).read_text())) == {"probe", "weights_sha256"}
 
 
 @pytest.mark.parametrize(

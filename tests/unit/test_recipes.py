@@ -54,6 +54,7 @@ def test_epochs_set_the_steps_from_the_training_split():
     (RunRequest(recipe="digits_2d", training={"lr": -1.0}), "lr must be positive"),
     (RunRequest(recipe="digits_2d", training={"batchsize": 8}), r"unknown keys \['batchsize'\]"),
     (RunRequest(recipe="digits_2d", image_size=16), "for folder datasets"),
+    (RunRequest(recipe="digits_2d", settings={"model_type": "ae"}), r"model_type is not a setting.*model \(--model\)"),
 ])
 def test_bad_requests_are_refused_with_the_value_named(request_, match):
     with pytest.raises(ConfigError, match=match):
