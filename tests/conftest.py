@@ -1,6 +1,8 @@
-"""Shared fixtures: a tiny digits model trained once per session."""
+"""Shared fixtures: a tiny digits model trained once per session; under pytest-xdist, each worker computes with its
+share of the cores."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -8,6 +10,21 @@ import pytest
 
 from support import tiny_digits_config
 from vae_core.config import TrainConfig
+
+
+def pytest_configure(config):
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:  # two workers with two threads each on two cores run slower than one thread each
+        import torch
+
+        share = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(share)
+        os.environ["OMP_NUM_THREADS"] = str(share)  # the app servers and commands the tests start, too
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long tests first: a worker that starts one last would run on alone after the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # a stable sort keeps the rest in order
 
 
 @pytest.fixture(scope="session")

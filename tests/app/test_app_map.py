@@ -53,6 +53,7 @@ def test_a_selected_point_shows_its_image_and_opens_in_explore():
 
 
 @pytest.mark.slow  # UMAP compiles itself with numba the first time: about 20 s
+@pytest.mark.long
 @pytest.mark.filterwarnings("ignore:n_jobs value")
 def test_umap_map():
     at = open_app("map", model=DIGITS, n="80", method="umap")

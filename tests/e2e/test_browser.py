@@ -105,7 +105,7 @@ def main_area(page):
 
 def settle(page, artifacts, js_errors, name: str) -> None:
     """Wait for the script to finish, check that the page shows no exception, and save a screenshot."""
-    wait_for_app_run(page)
+    wait_for_app_run(page, LOAD_MS)  # a page that opens five dSprites models takes a while on a loaded machine
     full_screenshot(page, artifacts / f"{name}.png")
     exceptions = page.get_by_test_id("stException")
     assert exceptions.count() == 0, f"{name}: the page shows an exception: {exceptions.first.inner_text()[:500]}"

@@ -48,6 +48,7 @@ def test_every_card_was_measured_on_the_weights_it_ships_with(folder):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # dsprites_beta4 90 s, fashion_vqvae 37 s on 2 cores
 @pytest.mark.parametrize("folder", MEASURED_AGAIN, ids=[f.name for f in MEASURED_AGAIN])
 def test_card_numbers_are_what_eval_measures_again(folder):
     shipped = _shipped(folder)
