@@ -5,10 +5,10 @@ import torch
 
 import vae_core
 from support import ROOT
+from vae_core.data import dataset_for_config
 from vae_core.metrics.disentanglement import disentanglement_metrics
 from vae_core.metrics.evaluate import ground_truth
 from vae_core.registry import build_model
-from vae_core.data import dataset_for_config
 
 pytestmark = pytest.mark.slow
 SIZES = dict(mig_points=3000, dci_train=3000, dci_test=1000)

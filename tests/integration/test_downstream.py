@@ -6,9 +6,9 @@ import torch
 from support import tiny_digits_config
 from vae_core.checkpoint import load
 from vae_core.config import TrainConfig
+from vae_core.data import dataset_for_config
 from vae_core.metrics.downstream import anomaly_detection, anomaly_scores, linear_probe
 from vae_core.registry import build_model
-from vae_core.data import dataset_for_config
 from vae_core.train import Trainer
 
 pytestmark = pytest.mark.slow

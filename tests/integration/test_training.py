@@ -8,10 +8,10 @@ import torch
 from support import tiny_digits_config
 from vae_core.checkpoint import LOG_FILE, load, read_training, weights_step
 from vae_core.config import TrainConfig
+from vae_core.data import dataset_for_config
 from vae_core.errors import TrainingError
 from vae_core.metrics import evaluate_likelihood
 from vae_core.registry import build_model
-from vae_core.data import dataset_for_config
 from vae_core.train import Trainer, TrainingInterrupted
 
 pytestmark = pytest.mark.slow

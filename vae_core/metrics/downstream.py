@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import ImageDataset
+from ..data import INFERENCE_BATCH, ImageDataset
 from ..errors import DataError
-from ..data import INFERENCE_BATCH
 from .likelihood import evaluation_positions
 
 
@@ -90,7 +89,8 @@ def _means_and_labels(model, dataset: ImageDataset, n: int, seed: int, batch_siz
     means = []
     for idx in positions.split(batch_size):
         batch = dataset.get(idx, device=model.device)
-        means.append(model.encode(batch.images, batch.labels if model.capabilities.needs_class else None).mean.float().cpu().numpy())
+        labels = batch.labels if model.capabilities.needs_class else None
+        means.append(model.encode(batch.images, labels).mean.float().cpu().numpy())
     return np.concatenate(means), labels_all[positions].numpy()
 
 

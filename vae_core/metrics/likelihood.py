@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from ..data import ImageDataset
-from ..data import INFERENCE_BATCH
+from ..data import INFERENCE_BATCH, ImageDataset
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) > 0.01
 
