@@ -32,7 +32,8 @@ TRAINING_FILE = "training.json"
 RESUME_FILE = "resume.pt"
 METRICS_FILE = "metrics.json"
 LOG_FILE = "log.jsonl"
-RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE)
+GRAPH_FILES = {"decoder": "decoder.onnx", "encoder": "encoder.onnx"}  # vae_core.export's ONNX graphs
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE, *GRAPH_FILES.values())
 SHIPPED_FOLDER = "pretrained"
 WEIGHTS_HASH_KEY = "weights_sha256"  # in metrics.json: the weights every section of the file was measured on
 

@@ -1,5 +1,5 @@
-"""`vae-explorer`: train, eval, sample, recon, project, app, models, datasets, cards, bench. Every entry point is
-main(argv) -> exit code; `python -m vae_core` runs it too."""
+"""`vae-explorer`: train, eval, sample, recon, project, export, app, models, datasets, cards, bench. Every entry
+point is main(argv) -> exit code; `python -m vae_core` runs it too."""
 from __future__ import annotations
 
 import argparse
@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-prior", action="store_true", help="also store each map fitted with n prior samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p = sub.add_parser("export", help="write the model's decoder and encoder as ONNX graphs (decoder.onnx, "
+                       "encoder.onnx) into its folder, for decoding in the browser")
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--parts", default="decoder,encoder", help="comma-separated: decoder, encoder (default both)")
     p = sub.add_parser("app", help="start the explorer web app")
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0 for a class network)")
@@ -305,6 +309,17 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import PARTS, export_folder
+
+    parts = tuple(dict.fromkeys(p.strip() for p in args.parts.split(",") if p.strip()))
+    if not parts or any(p not in PARTS for p in parts):
+        raise ConfigError(f"--parts {args.parts!r}: choose from {', '.join(PARTS)}")
+    for part, path in export_folder(args.dir, parts).items():
+        print(f"{part}: {path} ({path.stat().st_size / 1e6:.1f} MB, checked against the model)")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib.util
     import os
@@ -380,6 +395,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "recon": cmd_recon,
     "project": cmd_project,
+    "export": cmd_export,
     "app": cmd_app,
     "models": cmd_models,
     "datasets": cmd_datasets,

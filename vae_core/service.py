@@ -149,8 +149,9 @@ class _Loaded:
         self.lock = threading.Lock()
         self._dataset: ImageDataset | None = None
         self._stats: LatentStats | None = None
-        self._hash: str | None = None
+        self._sha256: str | None = None
         self.factor_information: dict[tuple[int, int], dict[str, Any]] = {}  # (n, seed) -> LatentService's answer
+        self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
 
     @property
     def dataset(self) -> ImageDataset:
@@ -161,10 +162,15 @@ class _Loaded:
         return self._dataset
 
     @property
+    def weights_sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = weights_sha256(self.path)
+        return self._sha256
+
+    @property
     def weights_hash(self) -> str:
-        if self._hash is None:
-            self._hash = weights_sha256(self.path)[:20]
-        return self._hash
+        """The start of the weights' SHA-256: what cached files are named by."""
+        return self.weights_sha256[:20]
 
 
 def live_recipes() -> dict[str, tuple[str, str, int]]:
@@ -645,6 +651,33 @@ class LatentService:
         except ConfigError as exc:  # e.g. a VQ-VAE whose prior was never trained
             raise DataError(str(exc)) from None
         return to_uint8(images)
+
+    # --- graphs for the browser ---------------------------------------------------------------------------------
+    def onnx_graph(self, model_id: str, part: str = "decoder") -> Path:
+        """The ONNX graph of a model's decoder or encoder (vae_core.export) for decoding in the browser: the one in
+        its folder when it was made from these weights (the shipped models carry theirs), else one exported on
+        demand into the cache folder, named by the weights' hash, and kept there. ExportError (a VaeError) when the
+        model cannot be exported; a failure is remembered, so a page asking again gets it at once."""
+        from .export import GRAPH_FILES, PARTS, ExportError, export_graph, graph_weights_hash
+
+        if part not in PARTS:
+            raise unknown_name("graph", part, PARTS)
+        loaded = self._get(model_id)
+        weights = loaded.weights_sha256
+        for path in (loaded.path / GRAPH_FILES[part], self.cache_dir / "onnx" / f"{weights[:20]}-{GRAPH_FILES[part]}"):
+            if path.is_file() and graph_weights_hash(path) == weights:
+                return path
+        if part in loaded.export_errors:
+            raise ExportError(loaded.export_errors[part])
+        with loaded.lock:
+            if not (path.is_file() and graph_weights_hash(path) == weights):
+                try:  # the exporter traces on the CPU; the served model may live on a GPU
+                    export_graph(load(loaded.path, device="cpu"), part, path, weights)
+                except ExportError as exc:
+                    loaded.export_errors[part] = str(exc)
+                    raise
+                log.info("exported the %s of %s to %s", part, model_id, path)
+        return path
 
     # --- maps ------------------------------------------------------------------------------------------------
     def project(

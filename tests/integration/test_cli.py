@@ -73,9 +73,17 @@ def test_out_holding_another_run_is_refused_and_untouched(digits_run, capsys):
 
 
 def test_force_replaces_a_run(digits_run, capsys):
+    assert run(capsys, "export", str(digits_run), "--parts", "decoder")[0] == 0
+    assert (digits_run / "decoder.onnx").is_file() and not (digits_run / "encoder.onnx").exists()
     code, _, _ = run(capsys, "train", "--model", "vae", "--dataset", "digits", "--out", str(digits_run),
                      "--steps", "5", "--latent-dim", "2", "--force", "--quiet")
     assert code == 0 and json.loads((digits_run / CONFIG_FILE).read_text())["latent_dim"] == 2
+    assert not (digits_run / "decoder.onnx").exists()  # the graph of the replaced weights goes with them
+
+
+def test_export_refuses_an_unknown_part(digits_run, capsys):
+    code, _, err = run(capsys, "export", str(digits_run), "--parts", "decoder,middle")
+    assert_one_line_error(code, err, "'decoder,middle'", "decoder, encoder")
 
 
 def test_resume_with_changed_settings_is_refused(digits_run, capsys):

@@ -63,7 +63,9 @@ class CVAE(VAE):
             y = y.expand(n)
         if y.shape != (n,):
             raise ConfigError(f"expected {n} labels, got a tensor of shape {tuple(y.shape)}")
-        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
+        # The range is checked in eager calls; an exported graph (decoder.onnx) takes its labels from callers that
+        # check them, and cannot branch on a tensor's values.
+        if not torch.compiler.is_compiling() and y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
             raise ConfigError(f"labels must lie in 0..{k - 1}, got {int(y.min())}..{int(y.max())}")
         return F.one_hot(y, k).float()
 
