@@ -4,6 +4,7 @@ need a source checkout. The environment reuses this interpreter's packages (--sy
 downloaded; the project itself is built from a copy of the source tree."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -125,6 +126,13 @@ def test_the_installed_app_server_starts_from_another_folder(installed):
             except OSError:
                 time.sleep(0.5)
         assert answer == "ok", server.stdout.read() if server.poll() is not None else "no answer in 60 s"
+        # the vendored onnxruntime-web, served from the installed package as WebAssembly: nothing from another host
+        manifest = json.loads((ROOT / "explorer" / "static" / "onnxruntime-web" / "VENDORED.json").read_text())
+        url = f"http://127.0.0.1:{port}/app/static/onnxruntime-web/ort-wasm-simd-threaded.wasm"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+            served = hashlib.sha256(response.read()).hexdigest()
+        assert served == manifest["files"]["ort-wasm-simd-threaded.wasm"]
     finally:
         server.terminate()
         server.wait(30)
