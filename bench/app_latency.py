@@ -24,7 +24,7 @@ from common import PRETRAINED, ROOT, command_line, percentiles_ms, print_rows, r
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import (  # noqa: E402  (imports nothing heavy; Playwright only inside launch_chromium)
-    DECODED_CAPTION, AppServer, image_with_caption, launch_chromium, wait_for_app_run, wait_until_loaded,
+    DECODED_CAPTION, SERVER_DECODING, AppServer, image_with_caption, launch_chromium, wait_for_app_run, wait_until_loaded,
 )
 
 
@@ -129,7 +129,7 @@ def measure_browser(moves: int = 50) -> dict:
     from playwright.sync_api import sync_playwright
 
     results = {"moves": moves}
-    with sync_playwright() as playwright, AppServer() as server:
+    with sync_playwright() as playwright, AppServer(env=SERVER_DECODING) as server:
         browser = launch_chromium(playwright)
         try:
             for model_id in BROWSER_MODELS:

@@ -19,7 +19,7 @@ from common import PRETRAINED, ROOT, command_line, print_rows, record
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import (  # noqa: E402
-    DECODED_CAPTION, AppServer, image_with_caption, launch_chromium, mapped_files, vm_hwm_kib, wait_for_app_run,
+    DECODED_CAPTION, SERVER_DECODING, AppServer, image_with_caption, launch_chromium, mapped_files, vm_hwm_kib, wait_for_app_run,
     wait_until_loaded,
 )
 
@@ -28,7 +28,7 @@ INTERACTIVE_TIMEOUT_MS = 60_000
 
 def one_start(browser) -> dict:
     """Start a server, load the explore page, measure; the server is stopped before returning."""
-    with AppServer() as server:
+    with AppServer(env=SERVER_DECODING) as server:
         health_s = server.healthy_after
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         try:
@@ -54,7 +54,7 @@ def one_start(browser) -> dict:
 
 def zoo_memory(browser) -> dict:
     """Open Explore with each pretrained model in one session; the server's peak memory after that."""
-    with AppServer() as server:
+    with AppServer(env=SERVER_DECODING) as server:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         try:
             page = context.new_page()

@@ -8,6 +8,7 @@ from a shared link or a typed address, and a bad one is ignored with a warning, 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,6 +75,15 @@ def projection(
         kept = (wanted, service().project(model_id, n, method, seed=seed, prior_samples=prior_samples, progress=progress))
         st.session_state["_projection"] = kept
     return kept[1]
+
+
+BROWSER_DECODING_ENV = "VAE_EXPLORER_BROWSER_DECODING"
+
+
+def browser_decoding() -> bool:
+    """Whether pages decode in the browser (onnxruntime-web); "0" in $VAE_EXPLORER_BROWSER_DECODING makes every
+    page decode on the server, as a browser that cannot run WebAssembly does."""
+    return os.environ.get(BROWSER_DECODING_ENV, "1") != "0"
 
 
 def last_index(model: ModelInfo) -> int:

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, image_grid, image_picker, latent_sliders
+from explorer.components import class_choice, image_grid, image_picker, latent_sliders, live_sliders
 from vae_core.service import png_bytes
 
 PAGE = "explore"
@@ -65,28 +65,52 @@ def class_of(model) -> int | None:
     return state.get(PAGE, "y") if model.capabilities.needs_class else None
 
 
+def _released(code) -> None:
+    """The browser's sliders were let go at `code`: it goes to the URL and the other pages (no reseed: the sliders
+    already show it)."""
+    state.put(PAGE, "z", [float(v) for v in code])
+
+
+def _picture_file(model, stats, start: image_picker.Picked, code: np.ndarray, picture: bytes | None = None) -> None:
+    """The PNG download of the code's picture, and a word on the coordinates without a slider."""
+    if len(latent_sliders.shown_dims(model, stats)) < model.latent_dim:
+        st.caption(f"Sliders for the {latent_sliders.MAX_SLIDERS} coordinates that vary most, of "
+                   f"{model.latent_dim}; the others keep {start.caption}'s values.")
+    picture = picture or state.service().decode_png(model.id, code, label=class_of(model))
+    st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
+                       key="explore.picture.download", on_click="ignore", icon=":material/download:")
+
+
 @st.fragment
 def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
-    """Re-runs alone when a slider moves: only the decoder is asked for a new picture."""
+    """Re-runs alone when a slider is let go (the browser decodes while it is dragged) or, on the server path,
+    each time it moves."""
     spread = spread_of(model)
-    left, right = st.columns([3, 2], gap="large")
-    with right:
-        buttons = st.columns(3)
-        buttons[0].button("Reset", on_click=_set_code, args=(start.code,), help=f"back to the code of {start.caption}")
-        buttons[1].button("Zero", on_click=_set_code, args=(np.zeros(model.latent_dim),), help="every latent at 0")
-        buttons[2].button("Random", on_click=_randomize, args=(stats, spread, model.latent_dim),
-                          help="a random code inside the sliders' range")
-    with left:
-        code = latent_sliders.show(SLIDERS, model, stats, state.get(PAGE, "z"), spread)
-    state.put(PAGE, "z", [float(v) for v in code])
-    picture = state.service().decode_png(model.id, code, label=class_of(model))
-    with right:
-        st.image(picture, caption="decoded from the sliders' code", output_format="PNG")
-        if len(latent_sliders.shown_dims(model, stats)) < model.latent_dim:
-            st.caption(f"Sliders for the {latent_sliders.MAX_SLIDERS} coordinates that vary most, of "
-                       f"{model.latent_dim}; the others keep {start.caption}'s values.")
-        st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
-                           key="explore.picture.download", on_click="ignore", icon=":material/download:")
+    buttons = st.columns([1, 1, 1, 4])
+    buttons[0].button("Reset", on_click=_set_code, args=(start.code,), help=f"back to the code of {start.caption}")
+    buttons[1].button("Zero", on_click=_set_code, args=(np.zeros(model.latent_dim),), help="every latent at 0")
+    buttons[2].button("Random", on_click=_randomize, args=(stats, spread, model.latent_dim),
+                      help="a random code inside the sliders' range")
+    code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
+    why = "browser decoding is switched off on this server"
+    if state.browser_decoding():
+        generation = st.session_state.get(f"{SLIDERS}.gen", 0)
+        # a new key, so a new component, for a new starting code, range or class
+        why = live_sliders.show(f"explore.live.{model.id}.{spread}.{generation}.{class_of(model)}", model, stats,
+                                code, spread, class_of(model), _released)
+        if why is not None:
+            st.caption(f"The server decodes each slider position: {why}.")
+    if why is None:
+        _picture_file(model, stats, start, code)  # decoded on the server once per release, for the file
+    else:
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            code = latent_sliders.show(SLIDERS, model, stats, code, spread)
+        state.put(PAGE, "z", [float(v) for v in code])
+        picture = state.service().decode_png(model.id, code, label=class_of(model))
+        with right:
+            st.image(picture, caption="decoded from the sliders' code", output_format="PNG")
+            _picture_file(model, stats, start, code, picture)
     state.publish(PAGE, PARAMS, model)
 
 

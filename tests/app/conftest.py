@@ -9,6 +9,7 @@ import pytest
 import streamlit as st
 
 from app_support import PRETRAINED, make_dead_latent_copy, make_tiny_dsprites, make_variants
+from explorer.state import BROWSER_DECODING_ENV
 
 
 def _clear_caches() -> None:
@@ -26,9 +27,13 @@ def model_roots(tmp_path_factory):
     make_dead_latent_copy(runs)
     make_tiny_dsprites(runs)
     make_variants(runs)
-    saved = {k: os.environ.get(k) for k in ("VAE_EXPLORER_RUNS", "VAE_EXPLORER_PRETRAINED", "XDG_CACHE_HOME", "VAE_EXPLORER_DEVICE")}
+    saved = {k: os.environ.get(k) for k in ("VAE_EXPLORER_RUNS", "VAE_EXPLORER_PRETRAINED", "XDG_CACHE_HOME",
+                                            "VAE_EXPLORER_DEVICE", BROWSER_DECODING_ENV)}
+    # AppTest runs no JavaScript: the pages decode on the server, as for a browser without WebAssembly (the browser
+    # path has its own tests here, and in tests/e2e)
     os.environ.update(VAE_EXPLORER_RUNS=str(runs), VAE_EXPLORER_PRETRAINED=str(PRETRAINED),
-                      XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu")
+                      XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu",
+                      **{BROWSER_DECODING_ENV: "0"})
     _clear_caches()
     yield runs
     for k, v in saved.items():

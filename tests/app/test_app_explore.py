@@ -123,3 +123,32 @@ def test_a_model_of_data_with_factors_shows_the_latent_factor_heatmap():
 def test_data_without_factors_shows_no_heatmap():
     at = open_app(model=DIGITS)
     assert HEATMAP not in [h.value for h in at.subheader]
+
+
+def bidi_components(at) -> list:
+    return [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+
+
+def test_with_browser_decoding_explore_mounts_the_live_sliders_and_the_server_draws_nothing(monkeypatch):
+    monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
+    at = open_app(model=DIGITS)
+    assert_clean(at)
+    assert len(bidi_components(at)) == 1
+    assert not latent_sliders(at) and PICTURE not in [c for image in at.image for c in image.captions]
+    assert at.query_params["z"]  # the released code still lives in the link
+    assert not [c.value for c in at.caption if "server decodes" in c.value]
+
+
+def test_a_model_that_cannot_be_exported_falls_back_to_server_sliders_and_says_why(monkeypatch):
+    from vae_core.export import ExportError
+
+    def cannot(model_id, part="decoder"):
+        raise ExportError("PyTorch could not export the vae's decoder to ONNX: an odd layer")
+
+    monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
+    monkeypatch.setattr(state.service(), "onnx_graph", cannot)
+    at = open_app(model=DIGITS)
+    assert_clean(at)
+    assert not bidi_components(at) and latent_sliders(at)
+    assert image_by_caption(at, PICTURE)
+    assert any("The server decodes each slider position" in c.value and "an odd layer" in c.value for c in at.caption)

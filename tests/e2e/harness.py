@@ -22,7 +22,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-DECODED_CAPTION = "decoded from the sliders' code"  # the explore page's caption under the slider picture
+DECODED_CAPTION = "decoded from the sliders' code"  # the explore page's caption under the server's slider picture
+BROWSER_DECODING = {"VAE_EXPLORER_BROWSER_DECODING": "1"}
+SERVER_DECODING = {"VAE_EXPLORER_BROWSER_DECODING": "0"}  # an app whose pages decode on the server (the fallback)
 HEALTH_TIMEOUT = 60.0  # seconds for `vae-explorer app` to answer /_stcore/health
 
 
@@ -45,7 +47,11 @@ class AppServer:
     `with AppServer() as server:` returns once /_stcore/health answers at `server.url`. `stop()` ends the whole group
     (the launcher and Streamlit below it), also when start-up failed; `log()` is what the server printed."""
 
-    def __init__(self, workdir: str | os.PathLike | None = None, port: int | None = None):
+    def __init__(self, workdir: str | os.PathLike | None = None, port: int | None = None,
+                 env: dict[str, str] | None = None):
+        # decoding in the browser unless told otherwise (e.g. SERVER_DECODING), whatever this process's environment
+        # says: under pytest-xdist a worker may have run the AppTests, which switch it off
+        self.extra_env = {**BROWSER_DECODING, **(env or {})}
         self._own_dir = None if workdir else tempfile.TemporaryDirectory(prefix="vae-explorer-app-")
         self.workdir = Path(workdir or self._own_dir.name)
         self.port = port or free_port()
@@ -58,7 +64,7 @@ class AppServer:
     def start(self) -> "AppServer":
         (self.workdir / "cache").mkdir(parents=True, exist_ok=True)
         (self.workdir / "runs").mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, XDG_CACHE_HOME=str(self.workdir / "cache"), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, XDG_CACHE_HOME=str(self.workdir / "cache"), PYTHONUNBUFFERED="1", **self.extra_env)
         command = vae_explorer_command() + [
             "app", "--port", str(self.port), "--host", "127.0.0.1", "--runs", str(self.workdir / "runs"),
         ]

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from harness import (
-    CHROMIUM, DECODED_CAPTION, AppServer, full_screenshot, image_with_caption, launch_chromium, wait_for_app_run,
+    CHROMIUM, AppServer, full_screenshot, launch_chromium, wait_for_app_run,
     wait_until_loaded,
 )
 
@@ -112,32 +112,42 @@ def settle(page, artifacts, js_errors, name: str) -> None:
     assert not js_errors, f"{name}: errors in the page's JavaScript: {js_errors}"
 
 
-def wait_for_new_src(page, image, old: str, timeout_ms: int = 20_000) -> str:
-    """Wait until the <img> shows another picture than `old` (Streamlit serves each new image at a new /media/ URL)."""
-    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), old],
-                           timeout=timeout_ms)
-    return wait_until_loaded(page, image, timeout_ms)
+def _frame_after(page, canvas, frames: int) -> str:
+    """Wait until the canvas has painted a frame after its `frames`-th; its picture as a data URL."""
+    page.wait_for_function("([c, n]) => Number(c.dataset.frames || 0) > n", arg=[canvas.element_handle(), frames])
+    return canvas.evaluate("c => c.toDataURL()")
 
 
-def test_latent_slider_redraws_the_decoded_image(page, app_server, artifacts, js_errors):
+def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released_code(page, app_server, artifacts,
+                                                                                       js_errors):
     page.goto(app_server.url)  # the explore page is the default page, served at the root URL
-    picture = image_with_caption(page, DECODED_CAPTION)
-    before = wait_until_loaded(page, picture, LOAD_MS)
-    assert "/media/" in before
+    live = main_area(page).locator(".live[data-state='ready']")
+    live.wait_for(state="attached", timeout=LOAD_MS)  # onnxruntime-web has loaded the decoder graph
     # the first screen shows a shipped model: nothing to train first
     assert "model=pretrained%2F" in page.url
     assert "warming up the model service failed" not in app_server.log()  # explorer/serve.py loaded it at start
     settle(page, artifacts, js_errors, "01_explore")
 
-    slider = main_area(page).get_by_test_id("stSlider").first.get_by_role("slider")
-    value_before = float(slider.input_value())
-    slider.focus()
-    page.keyboard.press("PageUp")  # a tenth of the slider's range
-    after = wait_for_new_src(page, picture, before)
-    settle(page, artifacts, js_errors, "02_explore_slider_moved")
+    canvas, slider = live.locator("canvas"), live.locator("input[type=range]").first
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    link_while_dragging, pictures = page.url, []
+    for fraction in (0.15, 0.5, 0.85):  # three places along the track, the button held down all the way
+        frames = int(canvas.get_attribute("data-frames") or 0)
+        page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
+        pictures.append(_frame_after(page, canvas, frames))
+    assert len(set(pictures)) == 3, "the canvas did not change while the slider was dragged"
+    assert page.url == link_while_dragging  # nothing reaches the server before the button is released
+    page.mouse.up()
+    released = float(slider.input_value())
+    page.wait_for_function("before => location.href !== before", arg=link_while_dragging)
+    settle(page, artifacts, js_errors, "02_explore_slider_released")
 
-    assert float(slider.input_value()) > value_before
-    assert after != before and "/media/" in after
+    page.reload()  # the released code comes back from the link
+    live.wait_for(state="attached", timeout=LOAD_MS)
+    assert abs(float(live.locator("input[type=range]").first.input_value()) - released) <= 0.011
 
 
 def test_interpolation_strip_has_the_chosen_number_of_images(page, app_server, artifacts, js_errors):
@@ -234,5 +244,6 @@ def test_train_live_shows_the_codes_learn_and_opens_the_model(page, app_server, 
     assert chart.locator(".legend .traces").count() == 10, "the codes are not coloured by digit"
     main.get_by_role("link", name=re.compile("Open it in Explore")).click()
     page.wait_for_url(re.compile(r"/explore\?.*model=runs%2Flive-digits_2d"), timeout=LOAD_MS)
-    image_with_caption(page, DECODED_CAPTION).wait_for(state="visible", timeout=LOAD_MS)
+    # a new run has no decoder.onnx: the server exports one, and the browser decodes with it
+    main_area(page).locator(".live[data-state='ready']").wait_for(state="attached", timeout=LOAD_MS)
     settle(page, artifacts, js_errors, "08_explore_live_model")

@@ -138,6 +138,10 @@ def test_the_package_list_names_every_package_of_the_source():
     folders = {p.parent for top in ("vae_core", "explorer") for p in (ROOT / top).rglob("*.py")}
     found = {".".join(folder.relative_to(ROOT).parts) for folder in folders}
     assert set(settings["packages"]) == found | set(mapped)
+    for package in ("vae_core", "explorer"):  # every file a package reads at run time ships with it
+        data = {p for pattern in settings["package-data"].get(package, []) for p in (ROOT / package).glob(pattern)}
+        files = {p for p in (ROOT / package).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+        assert files <= data, sorted(str(p.relative_to(ROOT)) for p in files - data)
     for package, folder in mapped.items():  # a mapped folder holds what its package data globs name
         patterns = settings["package-data"][package]
         assert all(any((ROOT / folder).glob(pattern)) for pattern in patterns), package

@@ -1,0 +1,107 @@
+// Sliders that decode while they are dragged: onnxruntime-web (vendored, served at /app/static/) runs the model's
+// decoder.onnx on every input event, at most once per animation frame, and paints a canvas. The server hears only
+// the released code (setStateValue on "change"), for the URL and the other pages.
+const STATIC = "/app/static/onnxruntime-web/";
+const cache = (window.__vaeExplorer = window.__vaeExplorer || { ort: null, sessions: {}, graphs: {} });
+
+async function runtime() {
+  if (!cache.ort) {
+    const base = window.location.origin + STATIC; // a component's script is a blob module: bare paths do not resolve
+    cache.ort = import(base + "ort.wasm.min.mjs").then((ort) => {
+      ort.env.wasm.numThreads = 1; // one thread needs no cross-origin isolation headers
+      ort.env.wasm.wasmPaths = base;
+      return ort;
+    });
+  }
+  return cache.ort;
+}
+
+async function session(data) {
+  if (data.graph) cache.graphs[data.graph_id] = Uint8Array.from(atob(data.graph), (c) => c.charCodeAt(0));
+  if (!cache.sessions[data.graph_id]) {
+    const bytes = cache.graphs[data.graph_id];
+    if (!bytes) throw new Error("the decoder graph was not sent to this page; reload it");
+    const ort = await runtime();
+    cache.sessions[data.graph_id] = ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] })
+      .then((s) => ({ ort, s }));
+  }
+  return cache.sessions[data.graph_id];
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const root = parentElement.querySelector(".live");
+  const canvas = root.querySelector("canvas");
+  const status = root.querySelector(".status");
+  const list = root.querySelector(".sliders");
+  const [c, h, w] = data.shape;
+  canvas.width = w;
+  canvas.height = h;
+  canvas.style.width = canvas.style.height = `${data.pixels}px`;
+  const z = Float32Array.from(data.z);
+  let pending = false;
+  let stopped = false;
+  let ready = null;
+
+  list.replaceChildren(...data.dims.map((dim, i) => {
+    const row = document.createElement("label");
+    row.className = "row";
+    const name = document.createElement("span");
+    name.textContent = data.labels[i];
+    const input = document.createElement("input");
+    Object.assign(input, { type: "range", min: data.low[i], max: data.high[i], step: 0.01, value: z[dim] });
+    input.dataset.dim = dim;
+    input.setAttribute("aria-label", data.labels[i]);
+    const value = document.createElement("output");
+    value.textContent = z[dim].toFixed(2);
+    input.addEventListener("input", () => {
+      z[dim] = Number(input.value);
+      value.textContent = z[dim].toFixed(2);
+      draw();
+    });
+    input.addEventListener("change", () => setStateValue("z", Array.from(z)));
+    row.append(name, input, value);
+    return row;
+  }));
+
+  function paint(pixels) {
+    const image = canvas.getContext("2d").createImageData(w, h);
+    for (let p = 0; p < h * w; p++) {
+      for (let k = 0; k < 3; k++) image.data[4 * p + k] = 255 * pixels[(c === 3 ? k : 0) * h * w + p];
+      image.data[4 * p + 3] = 255;
+    }
+    canvas.getContext("2d").putImageData(image, 0, 0);
+  }
+
+  async function decode() {
+    pending = false;
+    const { ort, s } = await ready;
+    const feeds = { z: new ort.Tensor("float32", z.slice(), [1, z.length]) };
+    if (data.label !== null) feeds.y = new ort.Tensor("int64", BigInt64Array.from([BigInt(data.label)]), [1]);
+    const out = await s.run(feeds);
+    if (stopped) return;
+    paint(out.image.data);
+    canvas.dataset.frames = String(Number(canvas.dataset.frames || 0) + 1);
+  }
+
+  function draw() {
+    if (pending || !ready) return;
+    pending = true;
+    requestAnimationFrame(() => decode().catch(fail));
+  }
+
+  function fail(error) {
+    status.textContent = `This browser cannot decode here (${error.message || error}); the server decodes instead.`;
+    root.dataset.state = "failed";
+    setStateValue("failed", String(error.message || error));
+  }
+
+  status.textContent = "Loading the decoder…";
+  ready = session(data);
+  ready.then(() => {
+    status.textContent = "Decoded in this browser as you drag.";
+    root.dataset.state = "ready";
+    draw();
+  }, fail);
+  return () => { stopped = true; };
+}
