@@ -133,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", help="folder of model folders (default: the shipped models)")
     p.add_argument("--write", action="store_true", help="write them to DIR/README.md instead of printing them")
     p = sub.add_parser("bench", help="run the benchmarks of a source checkout's bench/ folder and print their table")
-    p.add_argument("--only", help="comma-separated subset: training, app_latency, startup, projection, metrics, "
-                   "time_to_quality, live_training (default all)")
+    p.add_argument("--only", help="comma-separated subset of bench/run.py's: training, app_latency, startup, "
+                   "projection, metrics, time_to_quality, live_training, browser_decoding (default all)")
     return parser
 
 

@@ -2,14 +2,23 @@
 // decoder.onnx on every input event, at most once per animation frame, and paints a canvas. The server hears only
 // the released code (setStateValue on "change"), for the URL and the other pages.
 const STATIC = "/app/static/onnxruntime-web/";
-const cache = (window.__vaeExplorer = window.__vaeExplorer || { ort: null, sessions: {}, graphs: {} });
+// One cache per page: the runtime, the graphs and their sessions outlive a component's re-renders. A benchmark may
+// create it first with `measure: true`: each input event's time to the painted frame then lands in `latencies`.
+const cache = (window.__vaeExplorer = window.__vaeExplorer || {});
+cache.sessions = cache.sessions || {};
+cache.graphs = cache.graphs || {};
+cache.latencies = cache.latencies || []; // input event -> canvas painted (ms)
+cache.frameLatencies = cache.frameLatencies || []; // input event -> the next animation frame after the paint (ms)
+cache.marks = cache.marks || {}; // when (performance.now()) the runtime, the first graph's session and frame were ready
 
 async function runtime() {
   if (!cache.ort) {
     const base = window.location.origin + STATIC; // a component's script is a blob module: bare paths do not resolve
+    cache.marks.componentStart ??= performance.now();
     cache.ort = import(base + "ort.wasm.min.mjs").then((ort) => {
       ort.env.wasm.numThreads = 1; // one thread needs no cross-origin isolation headers
       ort.env.wasm.wasmPaths = base;
+      cache.marks.runtime ??= performance.now();
       return ort;
     });
   }
@@ -23,7 +32,10 @@ async function session(data) {
     if (!bytes) throw new Error("the decoder graph was not sent to this page; reload it");
     const ort = await runtime();
     cache.sessions[data.graph_id] = ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] })
-      .then((s) => ({ ort, s }));
+      .then((s) => {
+        cache.marks.session ??= performance.now();
+        return { ort, s };
+      });
   }
   return cache.sessions[data.graph_id];
 }
@@ -42,6 +54,9 @@ export default function (component) {
   let pending = false;
   let stopped = false;
   let ready = null;
+  let waiting = []; // input events not yet shown (timed only when measuring)
+  let busy = false;
+  let again = false;
 
   list.replaceChildren(...data.dims.map((dim, i) => {
     const row = document.createElement("label");
@@ -54,7 +69,8 @@ export default function (component) {
     input.setAttribute("aria-label", data.labels[i]);
     const value = document.createElement("output");
     value.textContent = z[dim].toFixed(2);
-    input.addEventListener("input", () => {
+    input.addEventListener("input", (event) => {
+      if (cache.measure) waiting.push(event.timeStamp);
       z[dim] = Number(input.value);
       value.textContent = z[dim].toFixed(2);
       draw();
@@ -75,13 +91,34 @@ export default function (component) {
 
   async function decode() {
     pending = false;
-    const { ort, s } = await ready;
-    const feeds = { z: new ort.Tensor("float32", z.slice(), [1, z.length]) };
-    if (data.label !== null) feeds.y = new ort.Tensor("int64", BigInt64Array.from([BigInt(data.label)]), [1]);
-    const out = await s.run(feeds);
-    if (stopped) return;
-    paint(out.image.data);
-    canvas.dataset.frames = String(Number(canvas.dataset.frames || 0) + 1);
+    if (busy) { // one run at a time: the moves made meanwhile are decoded when it ends
+      again = true;
+      return;
+    }
+    busy = true;
+    const shown = waiting; // the input events this code includes
+    waiting = [];
+    try {
+      const { ort, s } = await ready;
+      const feeds = { z: new ort.Tensor("float32", z.slice(), [1, z.length]) };
+      if (data.label !== null) feeds.y = new ort.Tensor("int64", BigInt64Array.from([BigInt(data.label)]), [1]);
+      const out = await s.run(feeds);
+      if (stopped) return;
+      paint(out.image.data);
+      canvas.dataset.frames = String(Number(canvas.dataset.frames || 0) + 1);
+      const painted = performance.now();
+      cache.marks.firstFrame ??= painted;
+      if (cache.measure && shown.length) {
+        for (const t of shown) cache.latencies.push(painted - t);
+        requestAnimationFrame(() => { const now = performance.now(); for (const t of shown) cache.frameLatencies.push(now - t); });
+      }
+    } finally {
+      busy = false;
+    }
+    if (again) {
+      again = false;
+      draw();
+    }
   }
 
   function draw() {
