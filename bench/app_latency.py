@@ -24,7 +24,7 @@ from common import PRETRAINED, ROOT, command_line, percentiles_ms, print_rows, r
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import (  # noqa: E402  (imports nothing heavy; Playwright only inside launch_chromium)
-    DECODED_CAPTION, SERVER_DECODING, AppServer, image_with_caption, launch_chromium, wait_for_app_run, wait_until_loaded,
+    DECODED_CAPTION, SERVER_DECODING, app_in_chromium, image_with_caption, wait_for_app_run, wait_until_loaded,
 )
 
 
@@ -126,19 +126,13 @@ def browser_moves(model_id: str, moves: int, page, url: str) -> list[float]:
 
 
 def measure_browser(moves: int = 50) -> dict:
-    from playwright.sync_api import sync_playwright
-
     results = {"moves": moves}
-    with sync_playwright() as playwright, AppServer(env=SERVER_DECODING) as server:
-        browser = launch_chromium(playwright)
-        try:
-            for model_id in BROWSER_MODELS:
-                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-                browser_moves(model_id, 5, page, server.url)  # warm-up: the model, its stats, the page's code
-                results[model_id.split("/")[1]] = percentiles_ms(browser_moves(model_id, moves, page, server.url))
-                page.context.close()
-        finally:
-            browser.close()
+    with app_in_chromium(SERVER_DECODING) as (browser, server):
+        for model_id in BROWSER_MODELS:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            browser_moves(model_id, 5, page, server.url)  # warm-up: the model, its stats, the page's code
+            results[model_id.split("/")[1]] = percentiles_ms(browser_moves(model_id, moves, page, server.url))
+            page.context.close()
     return results
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from common import ROOT, command_line, print_rows, record
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from harness import AppServer, launch_chromium  # noqa: E402
+from harness import app_in_chromium  # noqa: E402
 
 MODELS = ("digits_vae", "fashion_vae", "dsprites_beta16", "fashion_vqvae")
 MOVE_EVERY_S = 0.008
@@ -76,22 +76,16 @@ def drag(page, seconds: float) -> dict:
 
 
 def measure(models: tuple[str, ...] = MODELS, seconds: float = 3.0) -> dict:
-    from playwright.sync_api import sync_playwright
-
     results: dict = {"seconds": seconds}
-    with sync_playwright() as playwright, AppServer() as server:
-        browser = launch_chromium(playwright)
-        try:
-            for model in models:
-                open_explore(browser, server.url, model).context.close()  # warms the server for this model
-                page = open_explore(browser, server.url, model)
-                marks = page.evaluate("() => window.__vaeExplorer.marks")  # ms since the navigation started
-                results[model] = {"first_frame_ms": round(marks["firstFrame"], 1),
-                                  "from_navigation_ms": {k: round(v, 1) for k, v in marks.items()},
-                                  **drag(page, seconds)}
-                page.context.close()
-        finally:
-            browser.close()
+    with app_in_chromium() as (browser, server):
+        for model in models:
+            open_explore(browser, server.url, model).context.close()  # warms the server for this model
+            page = open_explore(browser, server.url, model)
+            marks = page.evaluate("() => window.__vaeExplorer.marks")  # ms since the navigation started
+            results[model] = {"first_frame_ms": round(marks["firstFrame"], 1),
+                              "from_navigation_ms": {k: round(v, 1) for k, v in marks.items()},
+                              **drag(page, seconds)}
+            page.context.close()
     return results
 
 

@@ -13,6 +13,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +160,19 @@ class AppServer:
 def launch_chromium(playwright):
     """Debian's Chromium through Playwright (never a downloaded browser); launch() makes a fresh profile."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def app_in_chromium(env: dict[str, str] | None = None) -> Iterator[tuple[object, AppServer]]:
+    """(browser, server): a fresh app server (with `env`) and Debian's Chromium, both ended afterwards (benchmarks)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, AppServer(env=env) as server:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser, server
+        finally:
+            browser.close()
 
 
 def wait_for_app_run(page, timeout_ms: int = 30_000) -> None:
