@@ -1,8 +1,8 @@
 """Sliders that decode in the browser while they are dragged (onnxruntime-web running the model's decoder.onnx).
 
 The server sends the decoder graph once per session and hears only the released code. Where the browser cannot run
-the graph, or the model cannot be exported, `show` returns None and the page falls back to latent_sliders, which
-decode on the server."""
+the graph, or the model cannot be exported, `show` returns the reason, and the page falls back to latent_sliders,
+which decode on the server."""
 from __future__ import annotations
 
 import base64
@@ -32,7 +32,7 @@ COMPONENT = st.components.v2.component(
 )
 
 
-def _graph_for(model: ModelInfo, key: str) -> tuple[str, str | None]:
+def _graph_for(model: ModelInfo) -> tuple[str, str | None]:
     """(graph id, base64 bytes or None): the bytes go to the browser once per session; after that the page keeps
     them (in window) and only the id is sent."""
     path = state.service().onnx_graph(model.id, "decoder")  # ExportError: the caller falls back
@@ -51,7 +51,7 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
     if st.session_state.get(FAILED):  # the browser said it cannot: every later page of the session decodes on the server
         return st.session_state[FAILED]
     try:
-        graph_id, graph = _graph_for(model, key)
+        graph_id, graph = _graph_for(model)
     except VaeError as exc:
         return str(exc)
     low, high = latent_sliders.bounds(stats, spread)
@@ -61,9 +61,14 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
         result = st.session_state.get(key) or {}
         value, failed = result.get("z"), result.get("failed")
         if failed:
-            st.session_state[FAILED] = f"this browser cannot run the decoder ({failed})"
-        elif value is not None:
-            on_release(value)
+            st.session_state[FAILED] = f"this browser cannot run the decoder ({str(failed)[:200]})"
+        elif value is not None:  # a message from the page is checked like a value from the URL
+            try:
+                code = np.asarray(value, dtype=np.float64) if isinstance(value, list) else np.empty(0)
+            except (TypeError, ValueError):
+                return
+            if code.shape == (model.latent_dim,) and np.isfinite(code).all():
+                on_release(code)
 
     COMPONENT(
         key=key,
