@@ -664,20 +664,21 @@ class LatentService:
             raise unknown_name("graph", part, PARTS)
         loaded = self._get(model_id)
         weights = loaded.weights_sha256
-        for path in (loaded.path / GRAPH_FILES[part], self.cache_dir / "onnx" / f"{weights[:20]}-{GRAPH_FILES[part]}"):
+        cached = self.cache_dir / "onnx" / f"{weights[:20]}-{GRAPH_FILES[part]}"
+        for path in (loaded.path / GRAPH_FILES[part], cached):
             if path.is_file() and graph_weights_hash(path) == weights:
                 return path
         if part in loaded.export_errors:
             raise ExportError(loaded.export_errors[part])
         with loaded.lock:
-            if not (path.is_file() and graph_weights_hash(path) == weights):
+            if not (cached.is_file() and graph_weights_hash(cached) == weights):  # another thread may have made it
                 try:  # the exporter traces on the CPU; the served model may live on a GPU
-                    export_graph(load(loaded.path, device="cpu"), part, path, weights)
+                    export_graph(load(loaded.path, device="cpu"), part, cached, weights)
                 except ExportError as exc:
                     loaded.export_errors[part] = str(exc)
                     raise
-                log.info("exported the %s of %s to %s", part, model_id, path)
-        return path
+                log.info("exported the %s of %s to %s", part, model_id, cached)
+        return cached
 
     # --- maps ------------------------------------------------------------------------------------------------
     def project(
