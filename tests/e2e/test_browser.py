@@ -150,6 +150,29 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     assert abs(float(live.locator("input[type=range]").first.input_value()) - released) <= 0.011
 
 
+@pytest.mark.parametrize("model", ["fashion_cvae", "fashion_hvae", "fashion_vqvae"])
+def test_every_kind_of_decoder_redraws_in_the_browser(model, page, app_server, js_errors):
+    """The conditional decoder (with its class), the hierarchical one ([u1, z2]) and the VQ-VAE's (snapping to its
+    codebook inside the graph) all run in the page: the two ends of the first slider draw two pictures."""
+    page.goto(f"{app_server.url}/explore?model=pretrained/{model}")
+    live = main_area(page).locator(".live[data-state='ready']")
+    live.wait_for(state="attached", timeout=LOAD_MS)
+    canvas, slider = live.locator("canvas"), live.locator("input[type=range]").first
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    pictures = []
+    for fraction in (0.05, 0.95):
+        page.wait_for_timeout(100)  # the press itself may have moved the thumb and drawn a frame
+        frames = int(canvas.get_attribute("data-frames") or 0)
+        page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
+        pictures.append(_frame_after(page, canvas, frames))
+    page.mouse.up()
+    assert pictures[0] != pictures[1], f"{model}: the ends of the first slider drew the same picture"
+    assert not js_errors, js_errors
+
+
 def test_interpolation_strip_has_the_chosen_number_of_images(page, app_server, artifacts, js_errors):
     from playwright.sync_api import expect  # imported here: without Playwright the fixtures skip (or fail in CI)
 
