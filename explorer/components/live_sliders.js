@@ -30,12 +30,12 @@ async function session(data) {
   if (!cache.sessions[data.graph_id]) {
     const bytes = cache.graphs[data.graph_id];
     if (!bytes) throw new Error("the decoder graph was not sent to this page; reload it");
-    const ort = await runtime();
-    cache.sessions[data.graph_id] = ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] })
-      .then((s) => {
-        cache.marks.session ??= performance.now();
-        return { ort, s };
-      });
+    // the promise is kept at once, so components mounting together share one session
+    cache.sessions[data.graph_id] = runtime().then(async (ort) => {
+      const s = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      cache.marks.session ??= performance.now();
+      return { ort, s };
+    });
   }
   return cache.sessions[data.graph_id];
 }
