@@ -71,6 +71,9 @@ def _quiet(name: str):
         logger.setLevel(level)
 
 
+WRAPPERS = {"decoder": _Decoder, "encoder": _Encoder}  # part -> the module whose forward the graph computes
+
+
 def _example_inputs(model: nn.Module, part: str, n: int, seed: int) -> dict[str, torch.Tensor]:
     """Random inputs of the graph's kind: codes from N(0, I) (3x wider, to reach the sliders' ends), images in
     [0, 1], classes in 0..K-1."""
@@ -88,7 +91,7 @@ def _graph_bytes(model: nn.Module, part: str, weights: str) -> bytes:
     """The ONNX file of one part of `model` (on the CPU, in eval mode), with the weights' hash in its metadata."""
     import onnx
 
-    module = (_Decoder if part == "decoder" else _Encoder)(model)
+    module = WRAPPERS[part](model)
     inputs = _example_inputs(model, part, 3, seed=0)
     batch = torch.export.Dim("batch")
     outputs = ["image"] if part == "decoder" else ["mean", "logvar"]
@@ -120,7 +123,7 @@ def check_parity(model: nn.Module, part: str, graph: bytes | str | os.PathLike, 
 
     inputs = _example_inputs(model, part, n, seed)
     with torch.no_grad():
-        expected = (_Decoder if part == "decoder" else _Encoder)(model)(*inputs.values())
+        expected = WRAPPERS[part](model)(*inputs.values())
     expected = [expected] if part == "decoder" else list(expected)
     try:
         source = graph if isinstance(graph, bytes) else str(graph)

@@ -61,10 +61,14 @@ def _image_shape(dataset: str, request: RunRequest) -> tuple[int, int]:
     return channels, size
 
 
-def run_configs(request: RunRequest) -> tuple[ModelConfig, TrainConfig]:
-    """The model and training configs of a new run (validated; nothing is written)."""
+def _check_length(request: RunRequest) -> None:
     if request.epochs is not None and "steps" in request.training:
         raise ConfigError("give a run's length in steps or in epochs, not both")
+
+
+def run_configs(request: RunRequest) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training configs of a new run (validated; nothing is written)."""
+    _check_length(request)
     reserved = sorted(set(request.settings) & set(RESERVED_SETTINGS))
     if reserved:
         raise ConfigError(f"{reserved[0]} is not a setting: give it as the request's {RESERVED_SETTINGS[reserved[0]]}")
@@ -114,9 +118,8 @@ def resume_run(out_dir: str | os.PathLike, request: RunRequest | None = None, *,
         if value is not None and value != have:
             raise ConfigError(f"{key} {value!r} differs from the run's {have!r}; a resumed run keeps its settings "
                               f"(in {out_dir / CONFIG_FILE} and training.json)")
+    _check_length(request)
     steps = request.training.get("steps")
     if request.epochs is not None:
-        if steps is not None:
-            raise ConfigError("give a run's length in steps or in epochs, not both")
         steps = steps_for_epochs(request.epochs, stored, stored_training.get("batch_size", TrainConfig.batch_size))
     return Trainer.resume(out_dir, steps=steps, progress=progress, device=request.training.get("device"))

@@ -151,6 +151,7 @@ class _Loaded:
         self._stats: LatentStats | None = None
         self._sha256: str | None = None
         self.factor_information: dict[tuple[int, int], dict[str, Any]] = {}  # (n, seed) -> LatentService's answer
+        self.graphs: dict[str, Path] = {}  # graph part -> the file found or made for these weights
         self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
 
     @property
@@ -663,10 +664,14 @@ class LatentService:
         if part not in PARTS:
             raise unknown_name("graph", part, PARTS)
         loaded = self._get(model_id)
+        known = loaded.graphs.get(part)
+        if known is not None and known.is_file():  # each release of a slider asks again: a stat, not a parse
+            return known
         weights = loaded.weights_sha256
         cached = self.cache_dir / "onnx" / f"{weights[:20]}-{GRAPH_FILES[part]}"
         for path in (loaded.path / GRAPH_FILES[part], cached):
             if path.is_file() and graph_weights_hash(path) == weights:
+                loaded.graphs[part] = path
                 return path
         if part in loaded.export_errors:
             raise ExportError(loaded.export_errors[part])
@@ -678,6 +683,7 @@ class LatentService:
                     loaded.export_errors[part] = str(exc)
                     raise
                 log.info("exported the %s of %s to %s", part, model_id, cached)
+        loaded.graphs[part] = cached
         return cached
 
     # --- maps ------------------------------------------------------------------------------------------------
