@@ -157,13 +157,13 @@ def test_a_model_that_cannot_be_exported_falls_back_to_server_sliders_and_says_w
 def test_released_codes_from_the_page_are_checked_like_url_values(monkeypatch):
     """What the browser sends is validated: a code of the wrong length, with NaN or with text is ignored; a good
     one reaches the page."""
-    from explorer.components import live_sliders
+    from explorer.components import browser_graph, live_sliders
 
     model = next(m for m in state.models() if m.id == DIGITS)
     stats = state.service().latent_stats(DIGITS)
     callbacks, got = {}, []
     monkeypatch.setattr(live_sliders, "COMPONENT", lambda **kwargs: callbacks.update(kwargs))
-    monkeypatch.setattr(live_sliders, "_graph_for", lambda model: ("id", None))
+    monkeypatch.setattr(browser_graph, "graph", lambda model, part="decoder": {"id": "id", "bytes": None})
     monkeypatch.setattr(live_sliders.st, "session_state", {})
     assert live_sliders.show("k", model, stats, np.zeros(model.latent_dim), "prior", None, got.append) is None
     for sent in ([0.5] * (model.latent_dim - 1), [float("nan")] * model.latent_dim, ["x"] * model.latent_dim, "0,1",
