@@ -16,6 +16,7 @@ class Page:
 
 PAGES = (
     Page("views/explore.py", "Explore latents", ":material/tune:", "explore"),
+    Page("views/plane.py", "Latent plane", ":material/grid_on:", "plane"),
     Page("views/interpolate.py", "Interpolate", ":material/linear_scale:", "interpolate"),
     Page("views/latent_map.py", "Latent map", ":material/scatter_plot:", "map"),
     Page("views/compare.py", "Compare β", ":material/compare:", "compare"),

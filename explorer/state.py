@@ -234,6 +234,14 @@ def parse_latent(text: str, model: ModelInfo) -> list[float]:
     return values
 
 
+def checked_latent(value: Any, model: ModelInfo) -> list[float] | None:
+    """A code handed over in the session (from another page), checked as a URL's: None when it does not fit."""
+    try:
+        return parse_latent(format_latent(value), model) if isinstance(value, (list, tuple)) else None
+    except (ValueError, TypeError):
+        return None
+
+
 def _short(value: float) -> str:
     text = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes",
-    "interpolate_linear", "interpolate_slerp", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
+    "interpolate_linear", "interpolate_slerp", "LatentPlane", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
     "live_recipes",
 ]
 
@@ -113,6 +113,31 @@ class Projection:
     method: str
     seconds: float  # time the computation took (when it was made, for a cached one)
     from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class LatentPlane:
+    """A plane of latent space to decode point by point: a code is origin + u * axes[:, 0] + v * axes[:, 1].
+
+    For a model with two latents, the plane of (z0, z1) itself. For more, the plane of the first two principal
+    components of test codes, through their mean: every point of it is a code, so every point can be decoded (and
+    a code off the plane is drawn at its orthogonal projection)."""
+
+    origin: np.ndarray  # (D,)
+    axes: np.ndarray  # (D, 2) orthonormal columns
+    coords: np.ndarray  # (n, 2) test codes, projected
+    indices: np.ndarray  # (n,) their test-split positions
+    labels: np.ndarray | None  # (n,)
+    factors: np.ndarray | None  # (n, F)
+    prior_coords: np.ndarray  # (m, 2) draws of N(0, I), projected (none for a model without that prior)
+    explained: float  # share of the codes' variance the plane holds (1.0 for two latents)
+    exact: bool  # the plane is the whole latent space (two latents)
+
+    def code(self, u: float, v: float) -> np.ndarray:
+        return (self.origin + self.axes @ np.array([u, v], dtype=np.float64)).astype(np.float32)
+
+    def project(self, codes: np.ndarray) -> np.ndarray:
+        return (np.atleast_2d(codes) - self.origin) @ self.axes
 
 
 def interpolate_linear(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -687,6 +712,34 @@ class LatentService:
         return cached
 
     # --- maps ------------------------------------------------------------------------------------------------
+    def latent_plane(self, model_id: str, n: int = DEFAULT_MAP_IMAGES, prior_samples: int = 0, seed: int = 0) -> LatentPlane:
+        """The plane of latent space the app decodes point by point (see LatentPlane), from `n` test codes."""
+        loaded = self._get(model_id)
+        model = loaded.model
+        if model.latent_dim < 2:
+            raise DataError(f"{model_id} has {model.latent_dim} latent: a plane needs at least two")
+        n = int(min(max(int(n), 2), len(loaded.dataset)))
+        latents, labels, factors, positions = self._encode_subset(loaded, n, seed, lambda fraction, text: None)
+        codes = latents.astype(np.float64)
+        if model.latent_dim == 2:
+            origin, axes, explained = np.zeros(2), np.eye(2), 1.0
+        else:
+            origin = codes.mean(0)
+            _, singular, vt = np.linalg.svd(codes - origin, full_matrices=False)
+            axes = vt[:2].T.copy()
+            axes *= np.where(axes[np.abs(axes).argmax(0), [0, 1]] < 0, -1.0, 1.0)  # a fixed sign per axis
+            power = singular ** 2
+            explained = float(power[:2].sum() / max(power.sum(), 1e-12))
+        prior = np.zeros((0, 2))
+        if prior_samples and model.capabilities.normal_prior:
+            draws = np.random.default_rng(seed).standard_normal((int(prior_samples), model.latent_dim))
+            prior = (draws - origin) @ axes
+        return LatentPlane(
+            origin=origin.astype(np.float32), axes=axes.astype(np.float32),
+            coords=((codes - origin) @ axes).astype(np.float32), indices=positions, labels=labels, factors=factors,
+            prior_coords=prior.astype(np.float32), explained=explained, exact=model.latent_dim == 2,
+        )
+
     def project(
         self,
         model_id: str,

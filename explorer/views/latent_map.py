@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import state
+from explorer import palette, state
 from explorer.components import image_grid
 from vae_core.service import DEFAULT_MAP_IMAGES, Projection
 
@@ -51,7 +51,7 @@ def figure(model, projection: Projection, colour: str) -> go.Figure:
     if len(projection.prior_coords):
         fig.add_trace(go.Scattergl(
             x=projection.prior_coords[:, 0], y=projection.prior_coords[:, 1], mode="markers", name="prior samples",
-            marker=dict(size=4, color="rgba(120,120,120,0.35)"), hoverinfo="skip",
+            marker=dict(size=4, color=palette.PRIOR, opacity=0.35), hoverinfo="skip",
         ))
     hover = "test image #%{customdata}<extra>%{fullData.name}</extra>"
     if colour == "class" and projection.labels is not None:
@@ -60,17 +60,18 @@ def figure(model, projection: Projection, colour: str) -> go.Figure:
             mask = projection.labels == label
             fig.add_trace(go.Scattergl(
                 x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"class {names[int(label)]}",
-                customdata=indices[mask], hovertemplate=hover, marker=dict(size=6),
+                customdata=indices[mask], hovertemplate=hover, marker=dict(size=6, color=palette.class_colour(label)),
             ))
     elif projection.factors is not None and colour in (summary["factor_names"] or []):
         values = projection.factors[:, summary["factor_names"].index(colour)]
         fig.add_trace(go.Scattergl(
             x=coords[:, 0], y=coords[:, 1], mode="markers", name="test images", customdata=indices,
-            hovertemplate=hover, marker=dict(size=6, color=values, colorscale="Viridis", colorbar=dict(title=colour)),
+            hovertemplate=hover, marker=dict(size=6, color=values, colorscale=palette.FACTOR_SCALE,
+                                                                colorbar=dict(title=colour)),
         ))
     else:
         fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test images",
-                                   customdata=indices, hovertemplate=hover, marker=dict(size=6)))
+                                   customdata=indices, hovertemplate=hover, marker=dict(size=6, color=palette.NO_CLASS)))
     selected = state.get(PAGE, "sel")
     if selected in set(indices.tolist()):
         row = int(np.flatnonzero(indices == selected)[0])

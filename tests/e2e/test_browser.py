@@ -1,123 +1,25 @@
 """A walk through the running app in Chromium: move a latent slider, interpolate, open the latent map, compare the
 dSprites β sweep.
 
-One `vae-explorer app` server and one Chromium serve the whole module. Elements are found by Streamlit's test ids;
-each stage leaves a full-page screenshot in the artifacts folder. Without Chromium or Playwright the tests skip,
-except in CI (CI=true), where that is a failure: .ci/run installs both."""
+One `vae-explorer app` server and one Chromium serve the whole module (conftest.py). Elements are found by
+Streamlit's test ids; each stage leaves a full-page screenshot in the artifacts folder."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from harness import (
-    CHROMIUM, AppServer, full_screenshot, launch_chromium, wait_for_app_run,
-    wait_until_loaded,
-)
+from harness import wait_for_app_run, wait_until_loaded
+from steps import LOAD_MS, frame_after, main_area, settle
 
 pytestmark = pytest.mark.slow
 
-LOAD_MS = 60_000  # the first page load also loads the model and measures its latents
-
-
-# --- fixtures ---------------------------------------------------------------------------------------------------
-def _missing() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is missing (python -m pip install playwright; never `playwright install`)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser_ready() -> None:
-    reason = _missing()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI must run the browser test, but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    """Where screenshots go: $PYTEST_ARTIFACTS, else tests/e2e/artifacts/ (gitignored)."""
-    folder = Path(os.environ.get("PYTEST_ARTIFACTS") or Path(__file__).parent / "artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def app_server(browser_ready, tmp_path_factory, artifacts):
-    """The app on a free port, with a private XDG_CACHE_HOME and runs folder; stopped (whole process group) at the end."""
-    server = AppServer(tmp_path_factory.mktemp("app"))
-    try:
-        with server:
-            yield server
-    finally:
-        (artifacts / "server.log").write_text(server.log(), encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def browser(browser_ready):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def js_errors() -> list[str]:
-    """Uncaught JavaScript errors of the test's page."""
-    return []
-
-
-@pytest.fixture
-def page(browser, app_server, js_errors):
-    """A fresh browser context (no shared session state) on a desktop-sized window."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: js_errors.append(str(exc)))
-    try:
-        yield page
-    finally:
-        context.close()
-
 
 # --- the walk ---------------------------------------------------------------------------------------------------
-def main_area(page):
-    return page.get_by_test_id("stMain")
-
-
-def settle(page, artifacts, js_errors, name: str) -> None:
-    """Wait for the script to finish, check that the page shows no exception, and save a screenshot."""
-    wait_for_app_run(page, LOAD_MS)  # a page that opens five dSprites models takes a while on a loaded machine
-    full_screenshot(page, artifacts / f"{name}.png")
-    exceptions = page.get_by_test_id("stException")
-    assert exceptions.count() == 0, f"{name}: the page shows an exception: {exceptions.first.inner_text()[:500]}"
-    assert not js_errors, f"{name}: errors in the page's JavaScript: {js_errors}"
-
-
-def _frame_after(page, canvas, frames: int) -> str:
-    """Wait until the canvas has painted a frame after its `frames`-th; its picture as a data URL."""
-    page.wait_for_function("([c, n]) => Number(c.dataset.frames || 0) > n", arg=[canvas.element_handle(), frames])
-    return canvas.evaluate("c => c.toDataURL()")
-
-
 def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released_code(page, app_server, artifacts,
                                                                                        js_errors):
     page.goto(app_server.url)  # the explore page is the default page, served at the root URL
@@ -137,7 +39,7 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     for fraction in (0.15, 0.5, 0.85):  # three places along the track, the button held down all the way
         frames = int(canvas.get_attribute("data-frames") or 0)
         page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
-        pictures.append(_frame_after(page, canvas, frames))
+        pictures.append(frame_after(page, canvas, frames))
     assert len(set(pictures)) == 3, "the canvas did not change while the slider was dragged"
     assert page.url == link_while_dragging  # nothing reaches the server before the button is released
     page.mouse.up()
@@ -167,7 +69,7 @@ def test_every_kind_of_decoder_redraws_in_the_browser(model, page, app_server, j
         page.wait_for_timeout(100)  # the press itself may have moved the thumb and drawn a frame
         frames = int(canvas.get_attribute("data-frames") or 0)
         page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
-        pictures.append(_frame_after(page, canvas, frames))
+        pictures.append(frame_after(page, canvas, frames))
     page.mouse.up()
     assert pictures[0] != pictures[1], f"{model}: the ends of the first slider drew the same picture"
     assert not js_errors, js_errors

@@ -278,3 +278,29 @@ def test_a_vqvae_map_has_no_normal_prior_samples(tmp_path):
     assert service.project("runs/vq", 50, "pca").coords.shape == (50, 2)
     with pytest.raises(DataError, match="prior over code grids"):
         service.project("runs/vq", 50, "pca", prior_samples=50)
+
+
+def test_the_latent_plane_is_the_pca_plane_of_the_codes(service):
+    """The plane's axes and explained variance against scikit-learn's PCA of the same codes; a point of the plane
+    and its code map to each other."""
+    from sklearn.decomposition import PCA
+
+    model = "pretrained/digits_vae"
+    plane = service.latent_plane(model, 300, prior_samples=50)
+    codes = service.encode_indices(model, plane.indices)
+    reference = PCA(n_components=2).fit(codes)
+    assert np.allclose(plane.origin, codes.mean(0), atol=1e-5)
+    assert np.allclose(np.abs(plane.axes.T @ reference.components_.T), np.eye(2), atol=1e-4)  # same axes, up to sign
+    assert plane.explained == pytest.approx(reference.explained_variance_ratio_.sum(), rel=1e-4)
+    assert np.allclose(plane.coords, (codes - plane.origin) @ plane.axes, atol=1e-4)
+    assert np.allclose(plane.project(plane.code(0.7, -1.2)), [[0.7, -1.2]], atol=1e-5)
+    assert plane.prior_coords.shape == (50, 2) and not plane.exact
+    assert len(plane.labels) == 300
+
+
+def test_a_two_latent_plane_is_the_latent_space_itself(service):
+    plane = service.latent_plane("pretrained/fashion_vae_2d", 100)
+    assert plane.exact and plane.explained == 1.0
+    assert np.allclose(plane.code(0.3, -2.0), [0.3, -2.0])
+    assert np.allclose(plane.coords, service.encode_indices("pretrained/fashion_vae_2d", plane.indices), atol=1e-6)
+    assert len(plane.prior_coords) == 0
