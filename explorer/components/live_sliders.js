@@ -51,6 +51,24 @@ export default function (component) {
     return row;
   }));
 
+  // the picture is saved from the canvas, enlarged without blurring: the server decodes nothing for it
+  root.querySelector("a.download").addEventListener("click", (event) => {
+    event.preventDefault();
+    const canvas = root.querySelector("canvas");
+    const scale = Math.max(1, Math.round(data.pixels / canvas.width));
+    const big = document.createElement("canvas");
+    big.width = canvas.width * scale;
+    big.height = canvas.height * scale;
+    const ctx = big.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(canvas, 0, 0, big.width, big.height);
+    big.toBlob((blob) => {
+      const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: data.file_name });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    }, "image/png");
+  });
+
   status.textContent = "Loading the decoder…";
   decoder.then(() => {
     const outside = list.querySelectorAll(".outside").length;

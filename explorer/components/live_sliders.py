@@ -14,10 +14,15 @@ from explorer.components import browser_graph, latent_sliders
 from vae_core.errors import VaeError
 from vae_core.service import LatentStats, ModelInfo
 
-HTML = '<div class="live"><canvas data-testid="live-canvas"></canvas><div class="status"></div><div class="sliders"></div></div>'
+HTML = (
+    '<div class="live"><div class="picture"><canvas data-testid="live-canvas"></canvas>'
+    '<a class="download" href="#">Download PNG</a></div><div class="status"></div><div class="sliders"></div></div>'
+)
 CSS = """
 .live { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1.5rem; align-items: start; }
-.live canvas { grid-column: 2; grid-row: 1; image-rendering: pixelated; border: 1px solid var(--st-border-color); }
+.live .picture { grid-column: 2; grid-row: 1; display: grid; gap: 0.4rem; justify-items: start; }
+.live canvas { image-rendering: pixelated; border: 1px solid var(--st-border-color); }
+.live .download { color: var(--st-primary-color); font-size: 0.9rem; }
 .live .status { grid-column: 2; grid-row: 2; color: var(--st-text-color); }
 .live .sliders { grid-column: 1; grid-row: 1 / span 2; display: grid; gap: 0.35rem; }
 .live .row { display: grid; grid-template-columns: 11rem 1fr 3.5rem; gap: 0.5rem; align-items: center;
@@ -29,9 +34,9 @@ COMPONENT = browser_graph.component("live_sliders", HTML, CSS, Path(__file__).wi
 
 
 def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: str, label: int | None,
-         on_release) -> str | None:
-    """Mount the live sliders at code `z`; `on_release(code)` gets each released code. None when it runs, else why
-    it cannot (the caller then draws server sliders)."""
+         on_release, file_name: str = "decoded.png") -> str | None:
+    """Mount the live sliders at code `z`; `on_release(code)` gets each released code; the page saves its picture as
+    `file_name`. None when it runs, else why it cannot (the caller then draws server sliders)."""
     if browser_graph.failed():  # the browser said it cannot: every later page of the session decodes on the server
         return browser_graph.failed()
     try:
@@ -56,7 +61,7 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
             "decoder": decoder, "z": [float(v) for v in z], "dims": dims,
             "labels": [latent_sliders.label(stats, d, model.capabilities.has_kl) for d in dims],
             "low": [float(low[d]) for d in dims], "high": [float(high[d]) for d in dims],
-            "shape": list(model.image_shape), "pixels": 256, "label": label,
+            "shape": list(model.image_shape), "pixels": 256, "label": label, "file_name": file_name,
         },
         on_z_change=released, on_failed_change=released,
     )

@@ -72,14 +72,11 @@ def _released(code) -> None:
     state.put(PAGE, "z", [float(v) for v in code])
 
 
-def _picture_file(model, stats, start: image_picker.Picked, code: np.ndarray, picture: bytes | None = None) -> None:
-    """The PNG download of the code's picture, and a word on the coordinates without a slider."""
+def _unslidered(model, stats, start: image_picker.Picked) -> None:
+    """A word on the coordinates without a slider."""
     if len(latent_sliders.shown_dims(model, stats)) < model.latent_dim:
         st.caption(f"Sliders for the {latent_sliders.MAX_SLIDERS} coordinates that vary most, of "
                    f"{model.latent_dim}; the others keep {start.caption}'s values.")
-    picture = picture or state.service().decode_png(model.id, code, label=class_of(model))
-    st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
-                       key="explore.picture.download", on_click="ignore", icon=":material/download:")
 
 
 @st.fragment
@@ -98,11 +95,11 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
         generation = st.session_state.get(f"{SLIDERS}.gen", 0)
         # a new key, so a new component, for a new starting code, range or class
         why = live_sliders.show(f"explore.live.{model.id}.{spread}.{generation}.{class_of(model)}", model, stats,
-                                code, spread, class_of(model), _released)
+                                code, spread, class_of(model), _released, file_name=f"{model.name}_z.png")
         if why is not None:
             st.caption(f"The server decodes each slider position: {why}.")
     if why is None:
-        _picture_file(model, stats, start, code)  # decoded on the server once per release, for the file
+        _unslidered(model, stats, start)  # the page saves its own picture: a release costs the server no decode
     else:
         left, right = st.columns([3, 2], gap="large")
         with left:
@@ -111,7 +108,9 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
         picture = state.service().decode_png(model.id, code, label=class_of(model))
         with right:
             st.image(picture, caption="decoded from the sliders' code", output_format="PNG")
-            _picture_file(model, stats, start, code, picture)
+            _unslidered(model, stats, start)
+            st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
+                               key="explore.picture.download", on_click="ignore", icon=":material/download:")
     state.publish(PAGE, PARAMS, model)
 
 

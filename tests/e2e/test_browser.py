@@ -51,6 +51,11 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     live.wait_for(state="attached", timeout=LOAD_MS)
     assert abs(float(live.locator("input[type=range]").first.input_value()) - released) <= 0.011
 
+    with page.expect_download() as download:  # the page saves its own picture, enlarged, with no server decode
+        live.get_by_text("Download PNG").click()
+    saved = Image.open(download.value.path())
+    assert saved.format == "PNG" and saved.size[0] >= 200 and download.value.suggested_filename.endswith("_z.png")
+
 
 @pytest.mark.parametrize("model", ["fashion_cvae", "fashion_hvae", "fashion_vqvae"])
 def test_every_kind_of_decoder_redraws_in_the_browser(model, page, app_server, js_errors):
