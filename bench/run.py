@@ -1,7 +1,7 @@
 """Run every benchmark, record each in bench/results.json, and print one table.
 
     python bench/run.py [--only training,app_latency,startup,projection,metrics,time_to_quality,live_training,
-                                browser_decoding]
+                                browser_decoding,class_session]
 
 time_to_quality runs its Fashion-MNIST case here; its 30-minute dSprites case runs on its own:
 `python bench/time_to_quality.py --cases dsprites_mig`.
@@ -14,6 +14,7 @@ import traceback
 
 import app_latency
 import browser_decoding
+import class_session
 import live_training
 import metrics
 import projection
@@ -25,6 +26,7 @@ from common import command_line, flatten, print_table, record
 BENCHMARKS = {
     "training": training, "app_latency": app_latency, "startup": startup, "projection": projection, "metrics": metrics,
     "time_to_quality": time_to_quality, "live_training": live_training, "browser_decoding": browser_decoding,
+    "class_session": class_session,
 }
 
 
