@@ -1,5 +1,6 @@
-"""Decoding in the browser: the time from each input event to the painted canvas while a latent slider is dragged,
-the frames painted per second, and the time from opening Explore to its first decoded frame.
+"""Decoding in the browser: the time from each input event to the painted canvas while a latent slider is dragged
+and while the mouse hovers over the latent plane, the frames painted per second, and the time from opening Explore to
+its first decoded frame.
 
     python bench/browser_decoding.py [--models digits_vae,fashion_vae,dsprites_beta16,fashion_vqvae] [--seconds 3]
 
@@ -8,7 +9,9 @@ Explore and the first frame is timed from the navigation's start. Then the mouse
 sweeps it back and forth for --seconds, one move every 8 ms (a 125 Hz mouse). The page times itself: the component,
 when `window.__vaeExplorer.measure` is set, records for every input event (from its own timeStamp) the time until
 the canvas holds the picture that includes it, and until the next animation frame after that paint. It also marks
-when the component started, the runtime loaded, the graph's session was made and the first frame was painted. Headless Chromium paints
+when the component started, the runtime loaded, the graph's session was made and the first frame was painted. Then
+the latent plane (/plane) opens and the mouse circles over it for --seconds with no button held, a move every 8 ms:
+each move decodes the point under it, timed the same way. Headless Chromium paints
 in software here: these are upper bounds for a laptop's browser. Targets (issue 14): p95 at most 16.7 ms for the MLP
 decoders and 33 ms for the conv ones, at least 30 painted frames per second, the first frame within 1.5 s.
 """
@@ -62,17 +65,48 @@ def drag(page, seconds: float) -> dict:
     timed = page.evaluate("() => [window.__vaeExplorer.latencies, window.__vaeExplorer.frameLatencies]")
     painted = int(canvas.get_attribute("data-frames") or 0) - frames
 
-    def spread(values) -> dict:
-        ms = np.asarray(values, dtype=float)
-        return {"p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2),
-                "max": round(float(ms.max()), 2)}
-
     return {
         "input_events": len(timed[0]),
         "input_to_paint_ms": spread(timed[0]),  # the canvas holds the new picture
         "input_to_next_frame_ms": spread(timed[1]),  # ... and the browser has begun the frame after it
         "painted_frames_per_s": round(painted / duration, 1),
     }
+
+
+def spread(values) -> dict:
+    ms = np.asarray(values, dtype=float)
+    return {"p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2),
+            "max": round(float(ms.max()), 2)}
+
+
+def hover(browser, url: str, model: str, seconds: float) -> dict:
+    """The mouse circles over the latent plane (no button held) for `seconds`, a move every 8 ms; every move decodes
+    the point under it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.add_init_script("window.__vaeExplorer = {measure: true}")
+    page.goto(f"{url}/plane?model=pretrained/{model}")
+    plane = page.locator(".plane[data-state='ready']")
+    plane.wait_for(state="attached", timeout=LOAD_MS)
+    picture = plane.locator("canvas.plane-picture")
+    box = plane.locator("canvas.plane-overlay").bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 0.4 * box["width"]
+    page.mouse.move(cx + r, cy)
+    page.wait_for_timeout(300)
+    page.evaluate("() => { window.__vaeExplorer.latencies = []; window.__vaeExplorer.frameLatencies = []; }")
+    frames = int(picture.get_attribute("data-frames") or 0)
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        angle = 2 * np.pi * elapsed / 1.5  # one circle each 1.5 s
+        page.mouse.move(cx + r * np.cos(angle), cy + r * np.sin(angle))
+        time.sleep(max(0.0, MOVE_EVERY_S - (time.perf_counter() - start - elapsed)))
+    page.wait_for_timeout(200)
+    duration = time.perf_counter() - start
+    timed = page.evaluate("() => [window.__vaeExplorer.latencies, window.__vaeExplorer.frameLatencies]")
+    painted = int(picture.get_attribute("data-frames") or 0) - frames
+    context.close()
+    return {"input_events": len(timed[0]), "input_to_paint_ms": spread(timed[0]),
+            "input_to_next_frame_ms": spread(timed[1]), "painted_frames_per_s": round(painted / duration, 1)}
 
 
 def measure(models: tuple[str, ...] = MODELS, seconds: float = 3.0) -> dict:
@@ -86,6 +120,7 @@ def measure(models: tuple[str, ...] = MODELS, seconds: float = 3.0) -> dict:
                               "from_navigation_ms": {k: round(v, 1) for k, v in marks.items()},
                               **drag(page, seconds)}
             page.context.close()
+            results[model]["hover_plane"] = hover(browser, server.url, model, seconds)
     return results
 
 

@@ -149,6 +149,7 @@ def interpolate_linear(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 def interpolate_slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     """(steps, D) points along the great circle from a to b (White 2016), ends included; the norm changes
     smoothly, so the path stays where a Gaussian prior has its mass instead of cutting through the middle."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)  # in float32 an antiparallel pair's sine is not ~0
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na < 1e-8 or nb < 1e-8:
         return interpolate_linear(a, b, steps)
@@ -481,6 +482,15 @@ class LatentService:
         model)."""
         model = self._model(model_id)
         return self._encode(model, self._one_image(model, image), self._labels(model, label, 1))[0]
+
+    @torch.inference_mode()
+    def posterior(self, model_id: str, image: np.ndarray, label: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The posterior q(z|x) of one uint8 (H, W, C) image of the model's size (and its class, for a conditional
+        model): its mean and log-variance, (D,) float32 each. A model without a KL gives its code and a log-variance
+        of DETERMINISTIC_LOGVAR: no spread."""
+        model = self._model(model_id)
+        q = model.encode(self._one_image(model, image), self._labels(model, label, 1))
+        return q.mean[0].float().cpu().numpy(), q.logvar[0].float().cpu().numpy()
 
     def _latents(self, model_id: str, z) -> torch.Tensor:
         d = self._model(model_id).latent_dim

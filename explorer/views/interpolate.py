@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, image_grid, image_picker
+from explorer.components import class_choice, image_grid, image_picker, scrub_path
 from vae_core.service import gif_bytes
 
 PAGE = "interpolate"
@@ -16,7 +16,34 @@ PARAMS = {
     "steps": state.integer(8, 2, 32),
     "method": state.choice("linear", tuple(METHODS)),
     "y": state.integer(0, 0, lambda model: max(model.num_classes - 1, 0)),  # a conditional model's class
+    "t": state.number(0.5, 0.0, 1.0),  # where the scrubber stands on the path
 }
+
+
+def _released(t: float) -> None:
+    state.put(PAGE, "t", t)
+
+
+@st.fragment
+def scrubber(model, a: image_picker.Picked, b: image_picker.Picked, method: str, label: int | None) -> None:
+    """Drag along the path: the browser decodes while the track moves and the server hears the released t; on the
+    server path, only this part of the page re-runs when t changes."""
+    st.subheader("Walk along the path")
+    st.caption("Drag the marker from A to B: the picture shows the code at that point of the path, t = 0 at A and "
+               "t = 1 at B. Watch ‖z‖, the length of the code, on the way.")
+    t = state.get(PAGE, "t")
+    why = "browser decoding is switched off on this server"
+    if state.browser_decoding():
+        why = scrub_path.show(f"interpolate.scrub.{model.id}", model, a.code, b.code, method, label, t, _released)
+    if why is not None:
+        st.caption(f"The server decodes each position: {why}.")
+        left, right = st.columns([3, 2], gap="large")
+        t = left.slider("Position on the path (t)", 0.0, 1.0, step=0.001, format="%.3f", key=state.key(PAGE, "t"),
+                        persist_state="session", help="0 is A, 1 is B")
+        z = scrub_path.point_at(a.code, b.code, method, t)
+        right.image(state.service().decode_png(model.id, z, label=label),
+                    caption=f"decoded at t = {t:.3f}, ‖z‖ = {np.linalg.norm(z):.2f}", output_format="PNG")
+    state.publish(PAGE, PARAMS, model)
 
 
 def main() -> None:
@@ -46,6 +73,7 @@ def main() -> None:
         return
 
     label = state.get(PAGE, "y") if model.capabilities.needs_class else None
+    scrubber(model, a, b, method, label)
     latents, images = state.service().interpolate(model.id, a.code, b.code, steps, method, label=label)
     strip = np.concatenate([a.image[None], images, b.image[None]])
     captions = ["A"] + [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)] + ["B"]

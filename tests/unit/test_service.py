@@ -37,6 +37,8 @@ def test_linear_and_degenerate_slerp():
     np.testing.assert_allclose(interpolate_linear(a, b, 3)[1], [2.0, 0.0])
     np.testing.assert_allclose(interpolate_slerp(a, 2 * a, 3), interpolate_linear(a, 2 * a, 3), atol=1e-6)
     np.testing.assert_allclose(interpolate_slerp(np.zeros(2), b, 3), interpolate_linear(np.zeros(2), b, 3))
+    c = np.array([1.0, 2.0, -1.0], np.float32)  # antiparallel float32 codes: in float32 their sine was 3e-4, not 0
+    np.testing.assert_allclose(interpolate_slerp(c, -2 * c, 5), interpolate_linear(c, -2 * c, 5), atol=1e-6)
 
 
 def test_lists_the_shipped_models(service):
