@@ -1,10 +1,17 @@
-"""A class: many students on one app server, each dragging Explore's latent sliders at a human pace.
+"""A class: many students on one app server, dragging Explore's latent sliders or hovering over the latent plane, at
+a human pace.
 
 The server's CPU seconds per student-minute and the frame times the students see, with the server decoding (before)
 and with the browser decoding (after).
 
     python bench/class_session.py [--sessions 30] [--seconds 60] [--model fashion_vae] [--side before|after|both]
-                                  [--before-gesture drag|keys]
+                                  [--before-gesture drag|keys] [--hover-share 0.5]
+
+Half the students (--hover-share) work on the Latent plane instead of Explore. After, they move the mouse over the
+plane (no button held; a pointermove every 30-50 ms on a wandering path for 1.2-1.8 s, then a pause), and every
+third time click to pin the point they found (one server rerun); every move is decoded in the page. Before, the
+plane page is the server's: a picture of the plane and two sliders, u and v, whose released values the server
+decodes; those students drag them as Explore's students drag theirs.
 
 Each side starts its own `vae-explorer app` (before: VAE_EXPLORER_BROWSER_DECODING=0, so Explore shows Streamlit's
 st.sliders and the server decodes a PNG for each released value; after: the default, the live sliders decode in the
@@ -69,16 +76,24 @@ from harness import (  # noqa: E402  (imports nothing heavy; Playwright only ins
     wait_until_loaded,
 )
 
+PLANE_CAPTION = "decoded at u"  # the plane page's server picture
 SIDES = {"before": SERVER_DECODING, "after": None}  # the app's environment for each side (after: the default)
 VIEWPORT = {"width": 1280, "height": 800}
 LOAD_MS = 180_000  # opening a page while the others sit in memory on two cores
-READY = ".live[data-state='ready']"
+# The two pages students use: Explore (drag a latent slider) and the Latent plane (hover over it, now and then click
+# to pin a point). On the server path the plane has two sliders (u, v) that the server decodes: its students drag those.
+PAGES = {
+    "explore": {"ready": ".live[data-state='ready']", "caption": DECODED_CAPTION, "sliderLabel": "^z\\d",
+                "canvas": "canvas[data-testid='live-canvas']", "after": "dragSlider"},
+    "plane": {"ready": ".plane[data-state='ready']", "caption": PLANE_CAPTION, "sliderLabel": "^[uv] \\(",
+              "canvas": "canvas.plane-picture", "after": "hoverPlane"},
+}
 # The human pace, in milliseconds: [low, high) of a uniform draw for each gesture.
 PACE = {"moveMs": [30, 50], "dragMs": [1200, 1800], "pauseMs": [1200, 1800], "startMs": [0, 1500]}
 # What a student does, in turn, for as long as the window lasts: names of STUDENT's gestures (--before-gesture picks
 # before's; after's students drag). A gesture on another page (e.g. hovering the Latent map's plane) needs its own
 # function in STUDENT and that page opened.
-GESTURES = {"drag": ("dragSlider",), "keys": ("holdKey",)}
+GESTURES = {"drag": "dragSlider", "keys": "holdKey"}
 
 # Installs and starts a student in the page; returns at once. window.__class holds its counts.
 STUDENT = """cfg => {
@@ -114,7 +129,7 @@ STUDENT = """cfg => {
     button: 0, buttons, clientX: x, clientY: y, view: window}));
   const server = {
     sliders: () => [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stSlider']")]
-      .filter(s => /^z\\d/.test(s.querySelector("[data-testid='stWidgetLabel']")?.textContent.trim() || ''))
+      .filter(s => new RegExp(cfg.sliderLabel).test(s.querySelector("[data-testid='stWidgetLabel']")?.textContent.trim() || ''))
       .map(s => s.querySelector('input[type=range]')).filter(Boolean),
     grab(input) {
       const thumb = input.parentElement.parentElement, track = thumb.parentElement;
@@ -181,6 +196,32 @@ STUDENT = """cfg => {
       S.dragMs += performance.now() - start;
       if (S.running) await sleep(rnd(cfg.pauseMs));
     },
+    async hoverPlane(turn) {  // after only: the mouse wanders over the latent plane, no button held
+      const canvas = deepAll('canvas.plane-overlay')[0];
+      if (!canvas) { await sleep(500); return; }
+      const box = canvas.getBoundingClientRect();
+      const clamp = v => Math.min(0.95, Math.max(0.05, v));
+      let x = rnd([0.2, 0.8]), y = rnd([0.2, 0.8]), heading = rnd([0, 2 * Math.PI]);
+      S.drags++;
+      const duration = rnd(cfg.dragMs), start = performance.now();
+      while (S.running && performance.now() - start < duration) {
+        await sleep(rnd(cfg.moveMs));
+        if (!canvas.isConnected) { S.lost++; break; }
+        heading += rnd([-0.6, 0.6]);
+        x = clamp(x + 0.025 * Math.cos(heading));
+        y = clamp(y + 0.025 * Math.sin(heading));
+        pointer('pointermove', canvas, box.left + x * box.width, box.top + y * box.height, 0);
+        S.moves++;
+      }
+      if (turn % 3 === 2 && canvas.isConnected) {  // now and then a student pins what they found: one server rerun
+        S.pending.push(performance.now());
+        canvas.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, composed: true,
+          clientX: box.left + x * box.width, clientY: box.top + y * box.height, view: window}));
+        S.releases++;
+      }
+      S.dragMs += performance.now() - start;
+      if (S.running) await sleep(rnd(cfg.pauseMs));
+    },
     async holdKey(turn) {  // before only: an arrow key held on a st.slider; each repeat commits a value
       const sliders = A.sliders();
       if (!sliders.length) { await sleep(500); return; }
@@ -217,9 +258,9 @@ STUDENT = """cfg => {
   return true;
 }"""
 
-READ_AFTER = """() => {
+READ_AFTER = """selector => {
   const canvas = [...document.querySelectorAll('*')].filter(h => h.shadowRoot)
-    .map(h => h.shadowRoot.querySelector("canvas[data-testid='live-canvas']")).find(Boolean);
+    .map(h => h.shadowRoot.querySelector(selector)).find(Boolean);
   return {frames: Number(canvas?.dataset.frames || 0), latencies: window.__vaeExplorer.latencies,
           frameLatencies: window.__vaeExplorer.frameLatencies};
 }"""
@@ -305,16 +346,16 @@ def wait_quiet(server: AppServer, timeout: float = 30.0, interval: float = 0.5, 
 
 # --- one side ------------------------------------------------------------------------------------------------------
 
-def open_session(browser, url: str, model: str, side: str):
+def open_session(browser, url: str, model: str, side: str, where: str):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.add_init_script("window.__vaeExplorer = {measure: true}")
-    page.goto(f"{url}/explore?model=pretrained/{model}", timeout=LOAD_MS)
+    page.goto(f"{url}/{where}?model=pretrained/{model}", timeout=LOAD_MS)
     if side == "after":
-        page.locator(READY).wait_for(state="attached", timeout=LOAD_MS)
+        page.locator(PAGES[where]["ready"]).wait_for(state="attached", timeout=LOAD_MS)
         page.wait_for_function("() => window.__vaeExplorer.marks.firstFrame !== undefined", timeout=LOAD_MS)
     else:
-        wait_until_loaded(page, image_with_caption(page, DECODED_CAPTION), LOAD_MS)
+        wait_until_loaded(page, image_with_caption(page, PAGES[where]["caption"]), LOAD_MS)
     wait_for_app_run(page, LOAD_MS)
     return page
 
@@ -331,27 +372,36 @@ def mean_min(values) -> dict:
     return {"mean": round(float(np.mean(values)), 1), "min": round(float(np.min(values)), 1)}
 
 
-def run_side(playwright, side: str, sessions: int, seconds: float, model: str, gesture: str = "drag") -> dict:
+def pages_of(sessions: int, hover_share: float) -> list[str]:
+    """Which page each session works on: `hover_share` of them on the plane, spread evenly among the others."""
+    return ["plane" if int((i + 1) * hover_share) > int(i * hover_share) else "explore" for i in range(sessions)]
+
+
+def run_side(playwright, side: str, sessions: int, seconds: float, model: str, gesture: str = "drag",
+             hover_share: float = 0.5) -> dict:
+    where = pages_of(sessions, hover_share)
     with AppServer(env=SIDES[side]) as server:
         browser = launch_chromium(playwright)
         try:
             start = time.perf_counter()
             pages = []
-            for _ in range(sessions):
-                pages.append(open_session(browser, server.url, model, side))
+            for index in range(sessions):
+                pages.append(open_session(browser, server.url, model, side, where[index]))
                 print(f"  {side}: {len(pages)}/{sessions} sessions open", end="\r", flush=True)
             opened_s = time.perf_counter() - start
             print()
             wait_quiet(server)
             frames = []
-            for page in pages:
+            for page, at in zip(pages, where):
                 if side == "after":
                     page.evaluate(RESET_AFTER)
-                    frames.append(page.evaluate(READ_AFTER)["frames"])
-            cfg = {"side": side, "caption": DECODED_CAPTION, "gestures": list(GESTURES[gesture]), **PACE}
+                    frames.append(page.evaluate(READ_AFTER, PAGES[at]["canvas"])["frames"])
             first = sample(server)
-            for index, page in enumerate(pages):
-                page.evaluate(STUDENT, {**cfg, "first": index})
+            for index, (page, at) in enumerate(zip(pages, where)):
+                page.evaluate(STUDENT, {
+                    "side": side, "caption": PAGES[at]["caption"], "sliderLabel": PAGES[at]["sliderLabel"],
+                    "gestures": [PAGES[at]["after"] if side == "after" else GESTURES[gesture]], "first": index, **PACE,
+                })
             time.sleep(max(0.0, seconds - (time.perf_counter() - first["wall"])))
             for page in pages:
                 page.evaluate("() => { window.__class.running = false; }")
@@ -360,7 +410,8 @@ def run_side(playwright, side: str, sessions: int, seconds: float, model: str, g
             settled_s = wait_quiet(server)
             last = sample(server)
             counts = [page.evaluate(READ_CLASS) for page in pages]
-            readouts = [page.evaluate(READ_AFTER) for page in pages] if side == "after" else []
+            readouts = [page.evaluate(READ_AFTER, PAGES[at]["canvas"]) for page, at in zip(pages, where)] \
+                if side == "after" else []
             for page in pages:
                 page.context.close()
         finally:
@@ -370,7 +421,8 @@ def run_side(playwright, side: str, sessions: int, seconds: float, model: str, g
     releases, moves = sum(c["releases"] for c in counts), sum(c["moves"] for c in counts)
     student_minutes = sessions * seconds / 60
     result = {
-        "gesture": gesture,
+        "gesture": gesture if side == "before" else "drag (Explore) and hover (plane)",
+        "sessions_on_the_plane": where.count("plane"),
         "opening_s": round(opened_s, 1),
         "window_s": round(used["wall"], 1),  # the students' time, the wait for them to stop and for the server
         "settle_s": round(settled_s, 1),  # ... of which the wait for the server to go quiet after they stopped
@@ -392,8 +444,10 @@ def run_side(playwright, side: str, sessions: int, seconds: float, model: str, g
     }
     if side == "after":
         result["moves_lost"] = sum(c["lost"] for c in counts)  # moves on a slider a rerun had replaced
-        result["input_to_paint_ms"] = spread([v for r in readouts for v in r["latencies"]])
-        result["input_to_next_frame_ms"] = spread([v for r in readouts for v in r["frameLatencies"]])
+        for at, name in (("explore", "drag"), ("plane", "hover")):
+            mine = [r for r, w in zip(readouts, where) if w == at]
+            result[f"{name}_input_to_paint_ms"] = spread([v for r in mine for v in r["latencies"]])
+            result[f"{name}_input_to_next_frame_ms"] = spread([v for r in mine for v in r["frameLatencies"]])
         painted = [r["frames"] - f for r, f in zip(readouts, frames)]
         result["painted_frames_per_s"] = mean_min([n / (c["ms"] / 1000) for n, c in zip(painted, counts)])
         # frames are painted only for moves: per second of dragging, to set against moves_per_drag_s
@@ -407,14 +461,14 @@ def run_side(playwright, side: str, sessions: int, seconds: float, model: str, g
 
 
 def measure(sessions: int = 30, seconds: float = 60.0, model: str = "fashion_vae",
-            sides: tuple[str, ...] = ("before", "after"), before_gesture: str = "drag") -> dict:
+            sides: tuple[str, ...] = ("before", "after"), before_gesture: str = "drag", hover_share: float = 0.5) -> dict:
     from playwright.sync_api import sync_playwright
 
-    results: dict = {"sessions": sessions, "seconds": seconds, "model": model}
+    results: dict = {"sessions": sessions, "seconds": seconds, "model": model, "hover_share": hover_share}
     with sync_playwright() as playwright:
         for side in sides:
             results[side] = run_side(playwright, side, sessions, seconds, model,
-                                     before_gesture if side == "before" else "drag")
+                                     before_gesture if side == "before" else "drag", hover_share)
     if "before" in results and "after" in results and results["after"]["server_cpu_s"]:
         per_minute = "server_cpu_s_per_student_minute"
         results["server_cpu_ratio_before_over_after"] = round(
@@ -432,9 +486,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-gesture", choices=tuple(GESTURES), default="drag",
                         help="before's students drag like after's (default), or hold an arrow key, each repeat a "
                              "committed value (what the server path needs for a picture that follows the hand)")
+    parser.add_argument("--hover-share", type=float, default=0.5,
+                        help="share of the students on the Latent plane (hovering after, dragging its u and v "
+                             "sliders before); the others are on Explore (default 0.5)")
     args = parser.parse_args(argv)
+    if not 0 <= args.hover_share <= 1:
+        parser.error("--hover-share must be between 0 and 1")
     sides = ("before", "after") if args.side == "both" else (args.side,)
-    results = measure(args.sessions, args.seconds, args.model, sides, args.before_gesture)
+    results = measure(args.sessions, args.seconds, args.model, sides, args.before_gesture, args.hover_share)
     print_rows("class_session: students dragging sliders at a human pace, one server", results)
     record("class_session", results, command_line("class_session", argv))
     return 0

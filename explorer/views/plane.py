@@ -75,20 +75,28 @@ def intro(model, plane: LatentPlane) -> str:
     )
 
 
-def server_figure(model, plane: LatentPlane, data: dict, label: int | None, point: list[float]) -> go.Figure:
-    """The plane as the server draws it: the tiles as one picture, the codes, the prior and the chosen point."""
-    u0, u1, v0, v1 = data["extent"]
-    n = data["tiles"]
+@st.cache_data(max_entries=16, show_spinner="Decoding the plane's tiles…")
+def tile_sheet(model_id: str, prior: bool, extent: tuple[float, float, float, float], n: int,
+               label: int | None) -> np.ndarray:
+    """The n x n tiles of the plane decoded on the server, as one (n*H, n*W, C) uint8 picture (top row first)."""
+    plane = fitted_plane(model_id, prior)
+    u0, u1, v0, v1 = extent
     us = u0 + (np.arange(n) + 0.5) / n * (u1 - u0)
     vs = v1 - (np.arange(n) + 0.5) / n * (v1 - v0)
     codes = np.stack([plane.code(u, v) for v in vs for u in us])
-    images = state.service().decode(model.id, codes, label=label)  # (n*n, H, W, C)
+    images = state.service().decode(model_id, codes, label=label)  # (n*n, H, W, C)
     h, w, c = images.shape[1:]
-    sheet = images.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+    return images.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+
+
+def server_figure(model, plane: LatentPlane, data: dict, label: int | None, point: list[float], prior: bool) -> go.Figure:
+    """The plane as the server draws it: the tiles as one picture, the codes, the prior and the chosen point."""
+    u0, u1, v0, v1 = data["extent"]
+    sheet = tile_sheet(model.id, prior, tuple(data["extent"]), data["tiles"], label)
     from PIL import Image
 
     fig = go.Figure()
-    fig.add_layout_image(source=Image.fromarray(sheet.squeeze(-1) if c == 1 else sheet), x=u0, y=v1, sizex=u1 - u0,
+    fig.add_layout_image(source=Image.fromarray(sheet.squeeze(-1) if sheet.shape[-1] == 1 else sheet), x=u0, y=v1, sizex=u1 - u0,
                          sizey=v1 - v0, xref="x", yref="y", sizing="stretch", layer="below",
                          opacity=latent_plane.TILE_OPACITY)
     if data["prior"]:
@@ -112,8 +120,10 @@ def server_figure(model, plane: LatentPlane, data: dict, label: int | None, poin
     return fig
 
 
-def server_plane(model, plane: LatentPlane, data: dict, label: int | None, why: str) -> None:
-    """The fallback: the server draws the plane once, and decodes the point two sliders choose."""
+@st.fragment
+def server_plane(model, plane: LatentPlane, data: dict, label: int | None, prior: bool, why: str) -> None:
+    """The fallback: the server draws the plane (its tiles decoded once), and decodes the point two sliders choose;
+    a slider's release re-runs only this part of the page."""
     st.caption(f"The server draws the plane and decodes the point the sliders choose: {why}.")
     u0, u1, v0, v1 = data["extent"]
     pin = state.get(PAGE, "pin") or [(u0 + u1) / 2, (v0 + v1) / 2]
@@ -126,8 +136,9 @@ def server_plane(model, plane: LatentPlane, data: dict, label: int | None, why: 
                  width=latent_plane.PICTURE_PIXELS)
         if st.button("Pin this point", icon=":material/push_pin:"):
             _pin(model, np.array([u, v]), code)
+            st.rerun()  # the whole page: the link and the button to Explore
     with left:
-        st.plotly_chart(server_figure(model, plane, data, label, [u, v]), key="plane.server_chart",
+        st.plotly_chart(server_figure(model, plane, data, label, [u, v], prior), key="plane.server_chart",
                         config={"toImageButtonOptions": {"format": "png", "scale": 2}})
 
 
@@ -159,7 +170,7 @@ def main() -> None:
         why = latent_plane.show(f"plane.live.{model.id}", model, plane, summary, colour, tiles=tiles_per_side(model),
                                 mark_empty=empty, label=label, pin=pin, on_pin=lambda uv, code: _pin(model, uv, code))
     if why is not None:
-        server_plane(model, plane, data, label, why)
+        server_plane(model, plane, data, label, prior, why)
     pin = state.get(PAGE, "pin")
     if pin:
         cols = st.columns([2, 3])
