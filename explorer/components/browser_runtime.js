@@ -12,13 +12,30 @@ cache.frameLatencies = cache.frameLatencies || []; // input event -> the next an
 cache.marks = cache.marks || {}; // when (performance.now()) the runtime, the first graph's session and frame were ready
 const GRAPH_WAIT_MS = 20000; // how long a component waits for a graph another component of the page brings
 
+// The runtime's WebAssembly, from its gzip-compressed copy (3.7 MB instead of 14): Streamlit sends that file as it
+// is, where it would compress the plain one anew for every page. null where the browser cannot unpack it; the runtime
+// then fetches the plain file itself.
+async function wasmBinary(base) {
+  if (typeof DecompressionStream === "undefined") return null;
+  try {
+    const response = await fetch(base + "ort-wasm-simd-threaded.wasm.gz");
+    if (!response.ok) return null;
+    const binary = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    cache.marks.wasm ??= performance.now();
+    return binary;
+  } catch {
+    return null;
+  }
+}
+
 function runtime() {
   if (!cache.ort) {
     const base = window.location.origin + STATIC; // a component's script is a blob module: bare paths do not resolve
     cache.marks.componentStart ??= performance.now();
-    cache.ort = import(base + "ort.wasm.min.mjs").then((ort) => {
+    cache.ort = Promise.all([import(base + "ort.wasm.min.mjs"), wasmBinary(base)]).then(([ort, binary]) => {
       ort.env.wasm.numThreads = 1; // one thread needs no cross-origin isolation headers
       ort.env.wasm.wasmPaths = base;
+      if (binary) ort.env.wasm.wasmBinary = binary;
       cache.marks.runtime ??= performance.now();
       return ort;
     });
