@@ -133,6 +133,13 @@ def test_the_installed_app_server_starts_from_another_folder(installed):
             assert response.headers["Content-Type"] == "application/wasm"
             served = hashlib.sha256(response.read()).hexdigest()
         assert served == manifest["files"]["ort-wasm-simd-threaded.wasm"]
+        # the compressed copy the page fetches goes out as it is, even to a browser that accepts gzip
+        request = urllib.request.Request(url + ".gz", headers={"Accept-Encoding": "gzip, deflate, br"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers["Content-Type"] == "application/gzip"
+            assert "Content-Encoding" not in response.headers
+            served = hashlib.sha256(response.read()).hexdigest()
+        assert served == manifest["derived"]["ort-wasm-simd-threaded.wasm.gz"]
     finally:
         server.terminate()
         server.wait(30)
