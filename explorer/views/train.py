@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import state
+from explorer import palette, state
 from vae_core.errors import UnknownNameError
 from vae_core.service import LiveSnapshot, grid_png, live_recipes
 
@@ -54,8 +54,9 @@ def codes_figure(snapshot: LiveSnapshot) -> go.Figure:
     groups = [(None, np.ones(len(codes), bool))] if labels is None else [(k, labels == k) for k in np.unique(labels)]
     for label, mask in groups:
         name = "test images" if label is None else (names[label] if names else str(label))
+        colour = palette.NO_CLASS if label is None else palette.class_colour(label)
         fig.add_trace(go.Scatter(x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=name,
-                                 marker=dict(size=4, opacity=0.7)))
+                                 marker=dict(size=4, opacity=0.7, color=colour)))
     # the plane's images are centred on the grid's points: the square frames them whole
     edge = snapshot.grid_extent * (1 + 1 / (snapshot.grid_size - 1))
     fig.add_shape(type="rect", x0=-edge, x1=edge, y0=-edge, y1=edge, line=dict(color="grey", dash="dot"))
