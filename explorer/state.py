@@ -234,6 +234,15 @@ def parse_latent(text: str, model: ModelInfo) -> list[float]:
     return values
 
 
+EXPLORE_HANDOFF = "explore.handoff"  # session key: a code for Explore to open with
+
+
+def hand_to_explore(code: Any, caption: str, label: int | None = None) -> None:
+    """Send a code to Explore (a pinned point, a drawing): its sliders open at it, and its note says `caption`; a
+    conditional model's class `label` goes with it."""
+    st.session_state[EXPLORE_HANDOFF] = {"z": [float(v) for v in code], "caption": caption, "y": label}
+
+
 def checked_latent(value: Any, model: ModelInfo) -> list[float] | None:
     """A code handed over in the session (from another page), checked as a URL's: None when it does not fit."""
     try:

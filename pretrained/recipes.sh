@@ -12,7 +12,7 @@ recipe() {
     rm -rf "pretrained/$name/projections"       # maps of the replaced weights
     vae-explorer eval "pretrained/$name" --metrics "${METRICS:-likelihood}" --iwae-images 500 --json > /dev/null
     vae-explorer project "pretrained/$name" --methods pca,umap --with-prior   # the app's latent maps, precomputed
-    vae-explorer export "pretrained/$name" --parts decoder   # decoder.onnx, for decoding in the browser
+    vae-explorer export "pretrained/$name"   # decoder.onnx and encoder.onnx, for the browser
 }
 ONLY="${1:-}"
 

@@ -76,3 +76,45 @@ def gif_bytes(images: np.ndarray, fps: int = 8, scale: int = 0, bounce: bool = T
 def save_grid(images: torch.Tensor, path: str | os.PathLike, ncol: int | None = None, scale: int = 1) -> None:
     """Write a grid of (B, C, H, W) float images as a PNG file, atomically."""
     atomic_write_bytes(path, png_bytes(tile(to_uint8(images), ncol), scale))
+
+
+def to_convention(image: np.ndarray, dark_ground: bool, centre: bool = True) -> np.ndarray:
+    """One (H, W, C) uint8 picture turned to a data set's convention, as a new array.
+
+    Its ground is the mean brightness of its border pixels: a picture on a light ground (>= 0.5) is inverted for data
+    on a dark ground (light strokes on black: Fashion-MNIST, digits), and one on a dark ground for data on a light
+    ground. With `centre`, it is then shifted by whole pixels so that the centre of mass of its ink (what stands out
+    from the ground, the border's median) lands on the image's centre; the pixels shifted in take the ground's
+    colour. A blank picture is only inverted, never shifted."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, C) uint8 picture, got {image.dtype} of shape {image.shape}")
+    out = image.copy()
+    grey = out.astype(np.float64).mean(axis=2) / 255
+    if grey.shape[0] > 2 and grey.shape[1] > 2:
+        border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    else:
+        border = grey.ravel()
+    if (border.mean() >= 0.5) == bool(dark_ground):  # its ground is light where the data's is dark, or the reverse
+        out = 255 - out
+        grey = 1.0 - grey
+        border = 1.0 - border
+    if not centre:
+        return out
+    ink = np.abs(grey - np.median(border))  # how far each pixel stands out from the ground (a border's usual value)
+    total = ink.sum()
+    if total <= 1e-6 * ink.size:
+        return out
+    h, w = grey.shape
+    rows, cols = np.mgrid[0:h, 0:w]
+    dy = int(round((h - 1) / 2 - (ink * rows).sum() / total))
+    dx = int(round((w - 1) / 2 - (ink * cols).sum() / total))
+    if dy == 0 and dx == 0:
+        return out
+    edge = np.concatenate([out[0], out[-1], out[:, 0], out[:, -1]])  # (n, C): the ground's colour
+    shifted = np.empty_like(out)
+    shifted[...] = np.round(np.median(edge.astype(np.float64), axis=0)).astype(np.uint8)
+    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    shifted[dst_y, dst_x] = out[src_y, src_x]
+    return shifted

@@ -9,7 +9,6 @@ from explorer.components import class_choice, image_grid, image_picker, latent_s
 from vae_core.service import png_bytes
 
 PAGE = "explore"
-HANDOFF = "explore.handoff"  # a code another page sends here: {"z": [D numbers], "caption": "where it comes from"}
 SLIDERS = "explore.sliders"
 PARAMS = {
     "from": state.choice("image", ("image", "upload", "zero")),
@@ -253,7 +252,7 @@ def main() -> None:
         with top[1]:
             st.image(png_bytes(start.image, image_grid.tile_scale(start.image[None], 128)), caption=start.caption,
                      output_format="PNG")
-    handoff = st.session_state.pop(HANDOFF, None)
+    handoff = st.session_state.pop(state.EXPLORE_HANDOFF, None)  # a code another page sent (state.hand_to_explore)
     handed = state.checked_latent((handoff or {}).get("z"), model)
     if "z" in from_link:  # a shared link's code wins over the start image's
         st.session_state["explore.seeded"] = start.token
@@ -261,6 +260,9 @@ def main() -> None:
     elif handed is not None:  # another page sent a code (a pinned point, a drawing): it replaces the start's
         st.session_state["explore.seeded"] = start.token
         _set_code(np.asarray(handed))
+        label = handoff.get("y")
+        if model.capabilities.needs_class and isinstance(label, int) and 0 <= label < model.num_classes:
+            state.put(PAGE, "y", label)  # a conditional model's code goes with the class it was encoded with
         st.info(f"The sliders hold {handoff['caption']}. Reset goes back to {start.caption}.", icon=":material/push_pin:")
     elif st.session_state.get("explore.seeded") != start.token:
         st.session_state["explore.seeded"] = start.token

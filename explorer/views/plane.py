@@ -8,11 +8,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import palette, state
-from explorer.components import class_choice, latent_plane
+from explorer.components import class_choice, encoder_pad, latent_plane
 from vae_core.service import LatentPlane
 
 PAGE = "plane"
-HANDOFF = "explore.handoff"  # a code for Explore to open with: {"z": [...], "caption": "..."}
 PLANE_IMAGES = 1000  # test codes that fit the plane and are drawn on it
 PRIOR_SAMPLES = 300
 
@@ -54,10 +53,9 @@ def tiles_per_side(model) -> int:
     return 14 if model.image_shape[-1] <= 32 else 9
 
 
-def _pin(model, uv: np.ndarray, code: np.ndarray) -> None:
+def _pin(model, uv: np.ndarray, code: np.ndarray, label: int | None) -> None:
     state.put(PAGE, "pin", [float(v) for v in uv])
-    st.session_state[HANDOFF] = {"z": [float(v) for v in code],
-                                 "caption": f"the point pinned on the latent plane (u {uv[0]:.2f}, v {uv[1]:.2f})"}
+    state.hand_to_explore(code, f"the point pinned on the latent plane (u {uv[0]:.2f}, v {uv[1]:.2f})", label)
 
 
 def intro(model, plane: LatentPlane) -> str:
@@ -89,7 +87,33 @@ def tile_sheet(model_id: str, prior: bool, extent: tuple[float, float, float, fl
     return images.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
 
 
-def server_figure(model, plane: LatentPlane, data: dict, label: int | None, point: list[float], prior: bool) -> go.Figure:
+def ellipse(plane: LatentPlane, mean: np.ndarray, logvar: np.ndarray, k: float, points: int = 65) -> np.ndarray:
+    """(points, 2): the k-sigma ellipse of N(mean, diag exp(logvar)) seen on the plane, whose covariance there is
+    axes^T diag(sigma^2) axes."""
+    axes = plane.axes.astype(np.float64)
+    values, vectors = np.linalg.eigh(axes.T @ np.diag(np.exp(np.asarray(logvar, np.float64))) @ axes)
+    angles = np.linspace(0, 2 * np.pi, points)
+    circle = np.stack([np.cos(angles), np.sin(angles)], axis=1) * (k * np.sqrt(np.maximum(values, 0)))
+    return plane.project(mean)[0] + circle @ vectors.T
+
+
+def add_posterior(fig: go.Figure, plane: LatentPlane, posterior: encoder_pad.Posterior) -> None:
+    """The encoded picture's mean, its 1-sigma and 2-sigma ellipses and its draws z = mu + sigma * eps."""
+    for k in (1, 2):
+        ring = ellipse(plane, posterior.mean, posterior.logvar, k)
+        fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", name=f"{posterior.source}: {k}σ",
+                                 line=dict(color="black", width=2.5 if k == 1 else 1.2), hoverinfo="skip"))
+    centre = plane.project(posterior.mean)[0]
+    fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="markers", name=f"{posterior.source}: μ",
+                             marker=dict(size=10, color="black", line=dict(width=1.5, color="white"))))
+    if len(posterior.draws):
+        draws = plane.project(posterior.draws)
+        fig.add_trace(go.Scatter(x=draws[:, 0], y=draws[:, 1], mode="markers", name="z = μ + σ·ε",
+                                 marker=dict(size=9, symbol="x", color="#d00000")))
+
+
+def server_figure(model, plane: LatentPlane, data: dict, label: int | None, point: list[float], prior: bool,
+                  posterior: encoder_pad.Posterior | None) -> go.Figure:
     """The plane as the server draws it: the tiles as one picture, the codes, the prior and the chosen point."""
     u0, u1, v0, v1 = data["extent"]
     sheet = tile_sheet(model.id, prior, tuple(data["extent"]), data["tiles"], label)
@@ -111,6 +135,8 @@ def server_figure(model, plane: LatentPlane, data: dict, label: int | None, poin
             fig.add_trace(go.Scatter(x=points[mask, 0], y=points[mask, 1], mode="markers", name=name,
                                      marker=dict(size=5, color=colour, line=dict(width=0.5, color="rgba(0,0,0,0.4)")),
                                      hoverinfo="skip"))
+    if posterior is not None:
+        add_posterior(fig, plane, posterior)
     fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="the decoded point",
                              marker=dict(size=14, symbol="circle-open", color="black", line=dict(width=3))))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
@@ -121,7 +147,8 @@ def server_figure(model, plane: LatentPlane, data: dict, label: int | None, poin
 
 
 @st.fragment
-def server_plane(model, plane: LatentPlane, data: dict, label: int | None, prior: bool, why: str) -> None:
+def server_plane(model, plane: LatentPlane, data: dict, label: int | None, prior: bool,
+                 posterior: encoder_pad.Posterior | None, why: str) -> None:
     """The fallback: the server draws the plane (its tiles decoded once), and decodes the point two sliders choose;
     a slider's release re-runs only this part of the page."""
     st.caption(f"The server draws the plane and decodes the point the sliders choose: {why}.")
@@ -135,10 +162,10 @@ def server_plane(model, plane: LatentPlane, data: dict, label: int | None, prior
         st.image(state.service().decode_png(model.id, code, label=label), caption=f"decoded at u {u:.2f}, v {v:.2f}",
                  width=latent_plane.PICTURE_PIXELS)
         if st.button("Pin this point", icon=":material/push_pin:"):
-            _pin(model, np.array([u, v]), code)
+            _pin(model, np.array([u, v]), code, label)
             st.rerun()  # the whole page: the link and the button to Explore
     with left:
-        st.plotly_chart(server_figure(model, plane, data, label, [u, v], prior), key="plane.server_chart",
+        st.plotly_chart(server_figure(model, plane, data, label, [u, v], prior, posterior), key="plane.server_chart",
                         config={"toImageButtonOptions": {"format": "png", "scale": 2}})
 
 
@@ -165,22 +192,27 @@ def main() -> None:
     pin = state.get(PAGE, "pin") or None
     data = latent_plane.data_for(model, plane, summary, colour, tiles=tiles_per_side(model), mark_empty=empty,
                                  label=label, pin=pin)
+    plane_area, pin_area, pad_area = st.container(), st.container(), st.container()
+    with pad_area:  # first, so that the server's plane can draw what the server encoded
+        posterior = encoder_pad.show(model, state.latent_stats(model.id), plane)
     why = "browser decoding is switched off on this server"
-    if state.browser_decoding():
-        why = latent_plane.show(f"plane.live.{model.id}", model, plane, summary, colour, tiles=tiles_per_side(model),
-                                mark_empty=empty, label=label, pin=pin, on_pin=lambda uv, code: _pin(model, uv, code))
-    if why is not None:
-        server_plane(model, plane, data, label, prior, why)
+    with plane_area:
+        if state.browser_decoding():
+            why = latent_plane.show(f"plane.live.{model.id}", model, plane, summary, colour,
+                                    tiles=tiles_per_side(model), mark_empty=empty, label=label, pin=pin,
+                                    on_pin=lambda uv, code: _pin(model, uv, code, label))
+        if why is not None:
+            server_plane(model, plane, data, label, prior, posterior, why)
     pin = state.get(PAGE, "pin")
     if pin:
-        cols = st.columns([2, 3])
+        cols = pin_area.columns([2, 3])
         if cols[0].button("Explore the pinned code", icon=":material/tune:", type="primary", key="plane.to_explore"):
-            if HANDOFF not in st.session_state:  # a pin from a link: its code is made here
-                _pin(model, np.asarray(pin), plane.code(*pin))
+            if state.EXPLORE_HANDOFF not in st.session_state:  # a pin from a link: its code is made here
+                _pin(model, np.asarray(pin), plane.code(*pin), label)
             st.switch_page("views/explore.py")
         cols[1].caption(f"Pinned at u {pin[0]:.2f}, v {pin[1]:.2f}. Explore opens with its code on the sliders.")
     if not model.capabilities.has_kl:
-        st.caption(
+        plane_area.caption(
             f"A {model.model_type} has no KL term pulling its codes toward N(0, I): look for tiles between the dots "
             "that decode to mush. Those are the holes random samples fall into."
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app_support import DIGITS, assert_clean, open_app, plotly_specs
+from app_support import DIGITS, assert_clean, open_app, plotly_specs, trace_array
 from explorer import state
 
 FASHION_2D = "pretrained/fashion_vae_2d"
@@ -42,7 +42,7 @@ def test_pinning_a_point_puts_it_in_the_link_and_explore_opens_with_its_code():
     next(b for b in at.button if b.label == "Pin this point").click().run()
     assert_clean(at)
     assert at.query_params["pin"] == "1.25,-0.5"
-    handed = at.session_state["explore.handoff"]
+    handed = at.session_state[state.EXPLORE_HANDOFF]
     assert np.allclose(handed["z"], [1.25, -0.5], atol=1e-5)  # two latents: the plane's point is the code
     at.switch_page("views/explore.py").run()
     assert_clean(at)
@@ -74,7 +74,7 @@ def test_with_browser_decoding_the_component_draws_the_plane_and_the_server_draw
     monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
     at = open_app("plane", model=FASHION_2D)
     assert_clean(at)
-    assert len(bidi_components(at)) == 1
+    assert [e.key for e in bidi_components(at)][0] == "plane.live.pretrained/fashion_vae_2d"  # the encoder pad follows
     assert not plotly_specs(at) and not plane_sliders(at)
 
 
@@ -106,3 +106,24 @@ def test_what_the_page_sends_is_checked_like_a_url_value(monkeypatch):
     callbacks["on_failed_change"]()
     reason = mount()
     assert reason.startswith("this browser cannot run") and len(reason) < 300
+
+
+def test_the_server_plane_draws_the_encoded_images_ellipse_where_its_covariance_puts_it():
+    """Fallback: the encoder section's test image is drawn on the server's plane as its mean and its 1σ and 2σ
+    ellipses; every point of the k-sigma ring lies at Mahalanobis distance k under the projected covariance."""
+    at = open_app("plane", model=DIGITS)
+    assert_clean(at)
+    traces = {trace.get("name"): trace for trace in plotly_specs(at)[0]["data"]}
+    ring_names = [name for name in traces if name and name.endswith(": 1σ")]
+    assert ring_names, list(traces)
+    source = ring_names[0][: -len(": 1σ")]
+    mean, logvar = state.service().posterior(DIGITS, state.service().dataset_images(DIGITS, [0])[0])
+    plane = state.service().latent_plane(DIGITS, 1000, 300)  # the page's plane
+    axes = plane.axes.astype(np.float64)
+    inverse = np.linalg.inv(axes.T @ np.diag(np.exp(logvar.astype(np.float64))) @ axes)
+    centre = plane.project(mean)[0]
+    assert np.allclose([traces[f"{source}: μ"]["x"][0], traces[f"{source}: μ"]["y"][0]], centre, atol=1e-4)
+    for k in (1, 2):
+        ring = np.stack([trace_array(traces[f"{source}: {k}σ"]["x"]), trace_array(traces[f"{source}: {k}σ"]["y"])], 1)
+        distance = np.einsum("ni,ij,nj->n", ring - centre, inverse, ring - centre)
+        assert np.allclose(distance, k * k, rtol=1e-3)

@@ -69,12 +69,14 @@ def test_the_zoo_stays_under_its_size_budget():
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
-def test_pretrained_models_ship_a_decoder_graph_of_their_weights(folder):
-    """decoder.onnx, made from the weights beside it, computes what the model computes. (Encoders are exported on
-    demand, when the draw pad first needs one: shipping them would double the zoo's weights.)"""
+def test_pretrained_models_ship_graphs_of_their_weights(folder):
+    """decoder.onnx and encoder.onnx, made from the weights beside them, compute what the model computes (the latent
+    plane's draw pad needs the encoder at once: exporting it on a first visit took seconds)."""
     from vae_core.checkpoint import GRAPH_FILES, weights_sha256
     from vae_core.export import check_parity, graph_weights_hash
 
-    path = folder / GRAPH_FILES["decoder"]
-    assert graph_weights_hash(path) == weights_sha256(folder), f"run: vae-explorer export {folder} --parts decoder"
-    assert check_parity(vae_core.load(folder, device="cpu"), "decoder", path, n=16, seed=7) <= 1e-4
+    model = vae_core.load(folder, device="cpu")
+    for part in ("decoder", "encoder"):
+        path = folder / GRAPH_FILES[part]
+        assert graph_weights_hash(path) == weights_sha256(folder), f"run: vae-explorer export {folder}"
+        assert check_parity(model, part, path, n=16, seed=7) <= 1e-4, part
