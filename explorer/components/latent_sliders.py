@@ -47,13 +47,27 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
     dims = shown_dims(model, stats)
     columns = st.columns(2 if len(dims) > 6 else 1)  # read down the first column, then the second
     per_column = -(-len(dims) // len(columns))
+    outside = []  # (dim, value): codes past a slider's end, kept until that slider is moved
     for rank, dim in enumerate(dims):
         widget = f"{key}.{model.id}.{spread}.{generation}.z{dim}"
-        if widget not in st.session_state:  # a new generation: start from the given code, inside the range
+        if widget not in st.session_state:  # a new generation: start from the given code, its thumb inside the range
             st.session_state[widget] = float(round(min(max(code[dim], low[dim]), high[dim]), 2))
+            if not low[dim] <= code[dim] <= high[dim]:
+                st.session_state[f"{widget}.kept"] = (st.session_state[widget], float(code[dim]))
         with columns[rank // per_column]:
-            code[dim] = st.slider(
+            value = st.slider(
                 label(stats, dim, model.capabilities.has_kl), float(low[dim]), float(high[dim]), step=0.01, key=widget,
                 help=None if stats.active[dim] else INACTIVE_HELP,
             )
+        kept = st.session_state.get(f"{widget}.kept")
+        if kept is not None and value == kept[0]:  # the thumb waits at the end; the code keeps its value
+            code[dim] = kept[1]
+            outside.append((dim, kept[1]))
+        else:
+            code[dim] = value
+            st.session_state.pop(f"{widget}.kept", None)
+    if outside:
+        st.caption(", ".join(f"z{d} = {v:.2f}" for d, v in outside) + " lie" + ("s" if len(outside) == 1 else "")
+                   + " outside the slider range: the thumb waits at the end and the code keeps the value until you "
+                     "move it.")
     return code.astype(np.float32)

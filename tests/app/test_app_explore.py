@@ -174,3 +174,21 @@ def test_released_codes_from_the_page_are_checked_like_url_values(monkeypatch):
     live_sliders.st.session_state["k"] = {"failed": "no WebAssembly"}
     callbacks["on_failed_change"]()
     assert "no WebAssembly" in live_sliders.show("k", model, stats, np.zeros(model.latent_dim), "prior", None, got.append)
+
+
+def test_a_code_past_a_sliders_end_is_kept_and_said_until_that_slider_moves():
+    """A link's code beyond the prior's ±3σ is not clipped: the picture and the link keep it, a caption names it,
+    and moving that slider replaces it."""
+    model = next(m for m in state.models() if m.id == DIGITS)
+    code = np.zeros(model.latent_dim)
+    dim = int(state.service().latent_stats(DIGITS).order[0])
+    code[dim] = 5.5
+    at = open_app(model=DIGITS, z=state.format_latent(code), spread="prior")
+    assert_clean(at)
+    assert url_code(at)[dim] == 5.5
+    assert any(f"z{dim} = 5.50 lies outside the slider range" in c.value for c in at.caption)
+    slider = next(s for s in latent_sliders(at) if s.label.startswith(f"z{dim} "))
+    assert slider.value == slider.max
+    slider.set_value(1.0).run()
+    assert url_code(at)[dim] == 1.0
+    assert not any("outside the slider range" in c.value for c in at.caption)
