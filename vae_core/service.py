@@ -29,7 +29,7 @@ from .data import INFERENCE_BATCH, ImageDataset, load_image_file
 from .device import select_device
 from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
 from .fileio import atomic_write_bytes
-from .images import gif_bytes, grid_png, png_bytes, to_uint8
+from .images import gif_bytes, grid_png, png_bytes, to_convention, to_uint8
 from .live import LiveRun, LiveSnapshot
 from .metrics import evaluation_positions
 from .models.base import Capabilities
@@ -38,7 +38,7 @@ from .registry import get_entry
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes",
+    "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes", "to_convention",
     "interpolate_linear", "interpolate_slerp", "LatentPlane", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
     "live_recipes",
 ]

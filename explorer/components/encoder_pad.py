@@ -26,8 +26,7 @@ import streamlit as st
 from explorer import palette, state
 from explorer.components import browser_graph, class_choice, upload_box
 from vae_core.errors import VaeError
-from vae_core.images import png_bytes, to_convention
-from vae_core.service import LatentPlane, LatentStats, ModelInfo
+from vae_core.service import LatentPlane, LatentStats, ModelInfo, png_bytes, to_convention
 
 KEY = "encoder_pad"
 MODE = f"{KEY}.mode"  # session key (and widget key): "draw", "image" or "upload"
