@@ -11,7 +11,8 @@ when `window.__vaeExplorer.measure` is set, records for every input event (from 
 the canvas holds the picture that includes it, and until the next animation frame after that paint. It also marks
 when the component started, the runtime loaded, the graph's session was made and the first frame was painted. Then
 the latent plane (/plane) opens and the mouse circles over it for --seconds with no button held, a move every 8 ms:
-each move decodes the point under it, timed the same way. Headless Chromium paints
+each move decodes the point under it, timed the same way. Last, Explore opens a few more times, alternating the
+runtime's WebAssembly as the gzip copy the page unpacks (what the app does) with the plain file. Headless Chromium paints
 in software here: these are upper bounds for a laptop's browser. Targets (issue 14): p95 at most 16.7 ms for the MLP
 decoders and 33 ms for the conv ones, at least 30 painted frames per second, the first frame within 1.5 s.
 """
@@ -28,16 +29,16 @@ from common import ROOT, command_line, print_rows, record
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import app_in_chromium  # noqa: E402
 
-MODELS = ("digits_vae", "fashion_vae", "dsprites_beta16", "fashion_vqvae")
+MODELS = ("digits_vae", "fashion_vae", "fashion_vae_2d", "dsprites_beta16", "fashion_vqvae")
 MOVE_EVERY_S = 0.008
 READY = ".live[data-state='ready']"
 LOAD_MS = 120_000
 
 
-def open_explore(browser, url: str, model: str):
+def open_explore(browser, url: str, model: str, plain_wasm: bool = False):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.add_init_script("window.__vaeExplorer = {measure: true}")
+    page.add_init_script(f"window.__vaeExplorer = {{measure: true, plainWasm: {'true' if plain_wasm else 'false'}}}")
     page.goto(f"{url}/explore?model=pretrained/{model}")
     page.locator(READY).wait_for(state="attached", timeout=LOAD_MS)
     page.wait_for_function("() => window.__vaeExplorer.marks.firstFrame !== undefined", timeout=LOAD_MS)
@@ -121,7 +122,23 @@ def measure(models: tuple[str, ...] = MODELS, seconds: float = 3.0) -> dict:
                               **drag(page, seconds)}
             page.context.close()
             results[model]["hover_plane"] = hover(browser, server.url, model, seconds)
+        results["runtime_file"] = runtime_file(browser, server.url, models[0])
     return results
+
+
+def runtime_file(browser, url: str, model: str, rounds: int = 4) -> dict:
+    """Opening Explore with the runtime's WebAssembly fetched as the gzip copy the page unpacks (what the app does)
+    against the plain 14 MB file (which Streamlit compresses anew for each request), alternating, `rounds` each:
+    median ms from the component's start to the first frame, and to the first frame from the navigation."""
+    times: dict = {"gzip_copy": [], "plain_file": []}
+    for _ in range(rounds):
+        for name, plain in (("gzip_copy", False), ("plain_file", True)):
+            page = open_explore(browser, url, model, plain_wasm=plain)
+            marks = page.evaluate("() => window.__vaeExplorer.marks")
+            times[name].append((marks["firstFrame"] - marks["componentStart"], marks["firstFrame"]))
+            page.context.close()
+    return {name: {"component_to_first_frame_ms": round(float(np.median([a for a, _ in v])), 1),
+                   "first_frame_ms": round(float(np.median([b for _, b in v])), 1)} for name, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

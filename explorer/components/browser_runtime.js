@@ -15,8 +15,9 @@ const GRAPH_WAIT_MS = 20000; // how long a component waits for a graph another c
 // The runtime's WebAssembly, from its gzip-compressed copy (3.7 MB instead of 14): Streamlit sends that file as it
 // is, where it would compress the plain one anew for every page. null where the browser cannot unpack it; the runtime
 // then fetches the plain file itself.
+// (A benchmark sets cache.plainWasm to time the plain file against it.)
 async function wasmBinary(base) {
-  if (typeof DecompressionStream === "undefined") return null;
+  if (cache.plainWasm || typeof DecompressionStream === "undefined") return null;
   try {
     const response = await fetch(base + "ort-wasm-simd-threaded.wasm.gz");
     if (!response.ok) return null;
