@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import state
+from vae_core.errors import VaeError
 from vae_core.service import ModelInfo
 
 FAILED = "browser_graph.failed"  # session key: why this browser could not decode
@@ -37,6 +38,29 @@ def graph(model: ModelInfo, part: str = "decoder") -> dict[str, Any]:
         return {"id": graph_id, "bytes": None}
     sent.add(graph_id)
     return {"id": graph_id, "bytes": base64.b64encode(path.read_bytes()).decode("ascii")}
+
+
+def decoder_or_reason(model: ModelInfo) -> tuple[dict[str, Any] | None, str | None]:
+    """(the decoder graph for the page, None), or (None, why this browser cannot decode it): it said so earlier in
+    the session (then every later page decodes on the server), or the model cannot be exported."""
+    if failed():
+        return None, failed()
+    try:
+        return graph(model), None
+    except VaeError as exc:
+        return None, str(exc)
+
+
+def message(key: str) -> dict[str, Any] | None:
+    """What the page of component `key` last sent (a dict of its state values), or None: nothing, not a dict, or a
+    failure report, which is noted (note_failure) so that the session falls back to the server."""
+    result = st.session_state.get(key)
+    if not isinstance(result, dict):
+        return None
+    if result.get("failed"):
+        note_failure(result["failed"])
+        return None
+    return result
 
 
 def failed() -> str | None:

@@ -228,13 +228,8 @@ def receive(key: str, model: ModelInfo, label: int | None) -> None:
     """The page sent a message on component `key`: a drawing's code ({"code": [D numbers], "logvar": [D numbers]}),
     a cleared pad ({"cleared": true}) or why it cannot run the graphs ("failed"). Each is checked like a URL value:
     anything else is ignored."""
-    result = st.session_state.get(key) or {}
-    if not isinstance(result, dict):
-        return
-    if result.get("failed"):
-        browser_graph.note_failure(result["failed"])
-        return
-    drawing = result.get("drawing")
+    result = browser_graph.message(key)
+    drawing = None if result is None else result.get("drawing")
     if not isinstance(drawing, dict):
         return
     if drawing.get("cleared") is True:

@@ -24,7 +24,10 @@ export default function (component) {
   let posterior = null;
 
   for (const canvas of [map, overlay]) {
-    canvas.width = canvas.height = Math.round(size * ratio);
+    if (canvas.width !== Math.round(size * ratio) || canvas.height !== Math.round(size * ratio)) {
+      canvas.width = canvas.height = Math.round(size * ratio); // (this clears it: the base is drawn again below)
+      delete canvas.__base;
+    }
     canvas.style.width = canvas.style.height = `${size}px`;
   }
   root.style.setProperty("--plane-size", `${size}px`);
@@ -126,7 +129,7 @@ export default function (component) {
     }
     for (const [u, v] of data.prior) dot(ctx, toX(u), toY(v), 1.8 * ratio, data.prior_colour, "#ffffff");
     for (const [u, v, k] of data.points) dot(ctx, toX(u), toY(v), 2.2 * ratio, data.colours[k], "rgba(0,0,0,0.35)");
-    map.dataset.drawn = "1";
+    map.dataset.drawn = String(Number(map.dataset.drawn || 0) + 1); // how many times the base was drawn
   }
 
   function cross(ctx, x, y, r, colour, width) {
@@ -228,17 +231,19 @@ export default function (component) {
     root.dataset.shown = `${at[0].toFixed(4)},${at[1].toFixed(4)}`;
   }, fail);
 
-  overlay.addEventListener("pointermove", (event) => {
+  const listening = new AbortController(); // this render's listeners; the next render brings its own
+  const on = (target, type, handler) => target.addEventListener(type, handler, { signal: listening.signal });
+  on(overlay, "pointermove", (event) => {
     cursor = fromEvent(event);
     drawOverlay();
     draw(event);
   });
-  overlay.addEventListener("pointerleave", () => {
+  on(overlay, "pointerleave", () => {
     cursor = null;
     drawOverlay();
     draw();
   });
-  overlay.addEventListener("click", (event) => {
+  on(overlay, "click", (event) => {
     pin = fromEvent(event);
     drawOverlay();
     setStateValue("pinned", { uv: pin, z: Array.from(codeAt(pin[0], pin[1])) });
@@ -249,13 +254,21 @@ export default function (component) {
     posterior = event.type === "vae-explorer:posterior" ? event.detail : null;
     drawOverlay();
   }
-  window.addEventListener("vae-explorer:posterior", heard);
-  window.addEventListener("vae-explorer:posterior-clear", heard);
+  on(window, "vae-explorer:posterior", heard);
+  on(window, "vae-explorer:posterior-clear", heard);
   if (cache.posterior && cache.posterior.model === data.model) posterior = cache.posterior;
 
+  // The server answers a pin with a rerun that renders the plane again: the base (tiles, codes, prior) is drawn
+  // again only when something in it changed.
+  const { pin: _pin, decoder: _decoder, ...drawn } = data;
+  const base = JSON.stringify(drawn);
   status.textContent = "Loading the decoder…";
   decoder.then(async () => {
-    await drawBase(decoder);
+    if (map.__base !== base) {
+      await drawBase(decoder);
+      if (stopped) return;
+      map.__base = base;
+    }
     if (stopped) return;
     drawOverlay();
     status.textContent = "Move the mouse over the plane: the decoder draws the point under it. Click to pin a point.";
@@ -264,7 +277,6 @@ export default function (component) {
   }).catch(fail);
   return () => {
     stopped = true;
-    window.removeEventListener("vae-explorer:posterior", heard);
-    window.removeEventListener("vae-explorer:posterior-clear", heard);
+    listening.abort();
   };
 }

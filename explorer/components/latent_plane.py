@@ -9,11 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 
 from explorer import palette
 from explorer.components import browser_graph
-from vae_core.errors import VaeError
 from vae_core.service import LatentPlane, ModelInfo
 
 HTML = """<div class="plane">
@@ -94,19 +92,13 @@ def data_for(model: ModelInfo, plane: LatentPlane, summary: dict, colour: str, *
 def show(key: str, model: ModelInfo, plane: LatentPlane, summary: dict, colour: str, *, tiles: int, mark_empty: bool,
          label: int | None, pin: list[float] | None, on_pin: Callable[[np.ndarray, np.ndarray], None]) -> str | None:
     """Mount the plane; `on_pin(uv, code)` gets each pinned point. None when it runs, else why it cannot."""
-    if browser_graph.failed():
-        return browser_graph.failed()
-    try:
-        decoder = browser_graph.graph(model)
-    except VaeError as exc:
-        return str(exc)
+    decoder, why = browser_graph.decoder_or_reason(model)
+    if why is not None:
+        return why
 
     def pinned() -> None:
-        result = st.session_state.get(key) or {}
-        if result.get("failed"):
-            browser_graph.note_failure(result["failed"])
-            return
-        sent = result.get("pinned")
+        result = browser_graph.message(key)
+        sent = None if result is None else result.get("pinned")
         if not isinstance(sent, dict):
             return
         uv = browser_graph.code_from_page(sent.get("uv"), 2)

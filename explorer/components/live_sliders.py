@@ -8,10 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 
 from explorer.components import browser_graph, latent_sliders
-from vae_core.errors import VaeError
 from vae_core.service import LatentStats, ModelInfo
 
 HTML = (
@@ -37,21 +35,15 @@ def show(key: str, model: ModelInfo, stats: LatentStats, z: np.ndarray, spread: 
          on_release, file_name: str = "decoded.png") -> str | None:
     """Mount the live sliders at code `z`; `on_release(code)` gets each released code; the page saves its picture as
     `file_name`. None when it runs, else why it cannot (the caller then draws server sliders)."""
-    if browser_graph.failed():  # the browser said it cannot: every later page of the session decodes on the server
-        return browser_graph.failed()
-    try:
-        decoder = browser_graph.graph(model)
-    except VaeError as exc:
-        return str(exc)
+    decoder, why = browser_graph.decoder_or_reason(model)
+    if why is not None:
+        return why
     low, high = latent_sliders.bounds(stats, spread)
     dims = latent_sliders.shown_dims(model, stats)
 
     def released() -> None:
-        result = st.session_state.get(key) or {}
-        if result.get("failed"):
-            browser_graph.note_failure(result["failed"])
-            return
-        code = browser_graph.code_from_page(result.get("z"), model.latent_dim)
+        result = browser_graph.message(key)
+        code = None if result is None else browser_graph.code_from_page(result.get("z"), model.latent_dim)
         if code is not None:
             on_release(code)
 

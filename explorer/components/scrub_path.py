@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import streamlit as st
 
 from explorer.components import browser_graph
-from vae_core.errors import VaeError
 from vae_core.service import ModelInfo, interpolate_linear, interpolate_slerp
 
 HTML = """<div class="scrub">
@@ -55,19 +53,13 @@ def show(key: str, model: ModelInfo, a: np.ndarray, b: np.ndarray, method: str, 
          on_release: Callable[[float], None]) -> str | None:
     """Mount the track at position `t` of the path from code `a` to code `b`; `on_release(t)` gets each released
     position. None when it runs, else why it cannot (the caller then decodes on the server)."""
-    if browser_graph.failed():  # the browser said it cannot: every later page of the session decodes on the server
-        return browser_graph.failed()
-    try:
-        decoder = browser_graph.graph(model)
-    except VaeError as exc:
-        return str(exc)
+    decoder, why = browser_graph.decoder_or_reason(model)
+    if why is not None:
+        return why
 
     def released() -> None:
-        result = st.session_state.get(key) or {}
-        if result.get("failed"):
-            browser_graph.note_failure(result["failed"])
-            return
-        value = browser_graph.number_from_page(result.get("t"), 0.0, 1.0)
+        result = browser_graph.message(key)
+        value = None if result is None else browser_graph.number_from_page(result.get("t"), 0.0, 1.0)
         if value is not None:
             on_release(value)
 

@@ -164,14 +164,14 @@ def test_released_codes_from_the_page_are_checked_like_url_values(monkeypatch):
     callbacks, got = {}, []
     monkeypatch.setattr(live_sliders, "COMPONENT", lambda **kwargs: callbacks.update(kwargs))
     monkeypatch.setattr(browser_graph, "graph", lambda model, part="decoder": {"id": "id", "bytes": None})
-    monkeypatch.setattr(live_sliders.st, "session_state", {})
+    monkeypatch.setattr(browser_graph.st, "session_state", {})
     assert live_sliders.show("k", model, stats, np.zeros(model.latent_dim), "prior", None, got.append) is None
     for sent in ([0.5] * (model.latent_dim - 1), [float("nan")] * model.latent_dim, ["x"] * model.latent_dim, "0,1",
                  [0.25] * model.latent_dim):
-        live_sliders.st.session_state["k"] = {"z": sent}
+        browser_graph.st.session_state["k"] = {"z": sent}
         callbacks["on_z_change"]()
     assert len(got) == 1 and np.allclose(got[0], 0.25)
-    live_sliders.st.session_state["k"] = {"failed": "no WebAssembly"}
+    browser_graph.st.session_state["k"] = {"failed": "no WebAssembly"}
     callbacks["on_failed_change"]()
     assert "no WebAssembly" in live_sliders.show("k", model, stats, np.zeros(model.latent_dim), "prior", None, got.append)
 

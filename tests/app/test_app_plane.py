@@ -88,7 +88,7 @@ def test_what_the_page_sends_is_checked_like_a_url_value(monkeypatch):
     callbacks, got = {}, []
     monkeypatch.setattr(latent_plane, "COMPONENT", lambda **kwargs: callbacks.update(kwargs))
     monkeypatch.setattr(browser_graph, "graph", lambda model, part="decoder": {"id": "id", "bytes": None})
-    monkeypatch.setattr(latent_plane.st, "session_state", {})
+    monkeypatch.setattr(browser_graph.st, "session_state", {})
 
     def mount():
         return latent_plane.show("k", model, plane, summary, "class", tiles=4, mark_empty=False, label=None, pin=None,
@@ -99,10 +99,10 @@ def test_what_the_page_sends_is_checked_like_a_url_value(monkeypatch):
     for sent in ({"uv": [0.1], "z": [0.1, 0.2]}, {"uv": [float("nan"), 0], "z": [0.1, 0.2]},
                  {"uv": [0.1, 0.2], "z": ["a", "b"]}, {"uv": [True, False], "z": [1, 0]}, "0.1,0.2", None,
                  {"uv": [0.1, 0.2], "z": [0.1, 0.2]}):
-        latent_plane.st.session_state["k"] = {"pinned": sent}
+        browser_graph.st.session_state["k"] = {"pinned": sent}
         callbacks["on_pinned_change"]()
     assert len(got) == 1 and np.allclose(got[0][1], [0.1, 0.2])
-    latent_plane.st.session_state["k"] = {"failed": "x" * 500}
+    browser_graph.st.session_state["k"] = {"failed": "x" * 500}
     callbacks["on_failed_change"]()
     reason = mount()
     assert reason.startswith("this browser cannot run") and len(reason) < 300

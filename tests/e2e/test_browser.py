@@ -57,6 +57,34 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     assert saved.format == "PNG" and saved.size[0] >= 200 and download.value.suggested_filename.endswith("_z.png")
 
 
+def test_the_rerun_after_a_release_leaves_the_slider_being_dragged_in_the_hand(page, app_server, js_errors):
+    """A release makes the server rerun the page; a student who has already grabbed the next slider keeps dragging
+    it: the same element, still decoding, and the first slider keeps its released value."""
+    page.goto(f"{app_server.url}/explore?model=pretrained/fashion_vae")
+    live = main_area(page).locator(".live[data-state='ready']")
+    live.wait_for(state="attached", timeout=LOAD_MS)
+    canvas, sliders = live.locator("canvas"), live.locator("input[type=range]")
+    first, second = sliders.nth(0).bounding_box(), sliders.nth(1).bounding_box()
+    page.mouse.move(first["x"] + 0.5 * first["width"], first["y"] + first["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(first["x"] + 0.9 * first["width"], first["y"] + first["height"] / 2, steps=3)
+    link = page.url
+    page.mouse.up()  # the release goes to the server: a rerun follows
+    released = sliders.nth(0).input_value()
+    sliders.nth(1).evaluate("input => { input.__held = true; }")
+    page.mouse.move(second["x"] + 0.5 * second["width"], second["y"] + second["height"] / 2)
+    page.mouse.down()
+    page.wait_for_function("before => location.href !== before", arg=link)  # the rerun has come back
+    wait_for_app_run(page)
+    frames = int(canvas.get_attribute("data-frames") or 0)
+    page.mouse.move(second["x"] + 0.1 * second["width"], second["y"] + second["height"] / 2, steps=3)
+    frame_after(page, canvas, frames)
+    page.mouse.up()
+    assert sliders.nth(1).evaluate("input => input.__held === true")  # the element in the hand was not replaced
+    assert sliders.nth(0).input_value() == released
+    assert not js_errors, js_errors
+
+
 @pytest.mark.parametrize("model", ["fashion_cvae", "fashion_hvae", "fashion_vqvae"])
 def test_every_kind_of_decoder_redraws_in_the_browser(model, page, app_server, js_errors):
     """The conditional decoder (with its class), the hierarchical one ([u1, z2]) and the VQ-VAE's (snapping to its

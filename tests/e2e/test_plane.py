@@ -38,6 +38,10 @@ def test_hovering_three_points_decodes_three_pictures_and_a_click_pins_one_for_e
     settle(page, artifacts, js_errors, "plane_02_pinned")
     u, v = (float(x) for x in page.url.split("pin=")[1].split("&")[0].split("%2C"))
     assert u > 0 and v > 0
+    assert plane.locator("canvas.plane-map").get_attribute("data-drawn") == "1"  # the rerun kept the tiles
+    frames = int(picture.get_attribute("data-frames") or 0)
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"], steps=3)
+    frame_after(page, picture, frames)  # hovering goes on after the rerun
 
     main_area(page).get_by_role("button", name="Explore the pinned code").click()
     live = main_area(page).locator(".live[data-state='ready']")
