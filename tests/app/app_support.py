@@ -112,3 +112,15 @@ def make_variants(runs: Path) -> None:
         config = make_config(name, dataset="digits", image_size=8, hidden_dims=[32], likelihood="gaussian", **sizes)
         Trainer(config, TrainConfig(steps=150, batch_size=64, device="cpu"), runs / variant_model(name).split("/")[1],
                 progress=False).run()
+
+
+def exports_fail(monkeypatch) -> None:
+    """Browser decoding on, and every ONNX export failing, as for a user's odd model: the pages must fall back."""
+    from explorer import state
+    from vae_core.export import ExportError
+
+    def cannot(model_id, part="decoder"):
+        raise ExportError("PyTorch could not export the vae's decoder to ONNX: an odd layer")
+
+    monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
+    monkeypatch.setattr(state.service(), "onnx_graph", cannot)

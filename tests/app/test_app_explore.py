@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from app_support import DEAD_LATENT_MODEL, DIGITS, DSPRITES_MODEL, assert_clean, image_by_caption, open_app
+from app_support import (
+    DEAD_LATENT_MODEL, DIGITS, DSPRITES_MODEL, assert_clean, exports_fail, image_by_caption, open_app,
+)
 from explorer import state
 
 PICTURE = "decoded from the sliders' code"
@@ -140,13 +142,7 @@ def test_with_browser_decoding_explore_mounts_the_live_sliders_and_the_server_dr
 
 
 def test_a_model_that_cannot_be_exported_falls_back_to_server_sliders_and_says_why(monkeypatch):
-    from vae_core.export import ExportError
-
-    def cannot(model_id, part="decoder"):
-        raise ExportError("PyTorch could not export the vae's decoder to ONNX: an odd layer")
-
-    monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
-    monkeypatch.setattr(state.service(), "onnx_graph", cannot)
+    exports_fail(monkeypatch)
     at = open_app(model=DIGITS)
     assert_clean(at)
     assert not bidi_components(at) and latent_sliders(at)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import streamlit as st
 
-from app_support import DIGITS, assert_clean, open_app
+from app_support import DIGITS, assert_clean, exports_fail, open_app
 from explorer import state
 from explorer.components import scrub_path
 from vae_core.service import interpolate_linear, interpolate_slerp
@@ -76,13 +76,7 @@ def test_with_browser_decoding_the_track_is_mounted_and_the_server_draws_no_slid
 
 
 def test_a_model_that_cannot_be_exported_falls_back_to_the_server_slider_and_says_why(monkeypatch):
-    from vae_core.export import ExportError
-
-    def cannot(model_id, part="decoder"):
-        raise ExportError("PyTorch could not export the vae's decoder to ONNX: an odd layer")
-
-    monkeypatch.setenv(state.BROWSER_DECODING_ENV, "1")
-    monkeypatch.setattr(state.service(), "onnx_graph", cannot)
+    exports_fail(monkeypatch)
     at = open_app("interpolate", model=DIGITS)
     assert_clean(at)
     assert not bidi_components(at) and t_sliders(at)

@@ -24,3 +24,19 @@ def frame_after(page, canvas, frames: int) -> str:
     """Wait until the canvas has painted a frame after its `frames`-th; its picture as a data URL."""
     page.wait_for_function("([c, n]) => Number(c.dataset.frames || 0) > n", arg=[canvas.element_handle(), frames])
     return canvas.evaluate("c => c.toDataURL()")
+
+
+def drag_through(page, slider, canvas, fractions=(0.15, 0.5, 0.85)) -> list[str]:
+    """Press the mouse at the left end of `slider` (a range input) and move it to each fraction of its track with the
+    button held all the way (it is still down at the end); the canvas's picture after each move, as data URLs."""
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    pictures = []
+    for fraction in fractions:
+        page.wait_for_timeout(100)  # the press itself may have moved the thumb and drawn a frame
+        frames = int(canvas.get_attribute("data-frames") or 0)
+        page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
+        pictures.append(frame_after(page, canvas, frames))
+    return pictures

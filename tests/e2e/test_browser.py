@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from harness import wait_for_app_run, wait_until_loaded
-from steps import LOAD_MS, frame_after, main_area, settle
+from steps import LOAD_MS, drag_through, frame_after, main_area, settle
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +31,8 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     settle(page, artifacts, js_errors, "01_explore")
 
     canvas, slider = live.locator("canvas"), live.locator("input[type=range]").first
-    box = slider.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 2, y)
-    page.mouse.down()
-    link_while_dragging, pictures = page.url, []
-    for fraction in (0.15, 0.5, 0.85):  # three places along the track, the button held down all the way
-        frames = int(canvas.get_attribute("data-frames") or 0)
-        page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
-        pictures.append(frame_after(page, canvas, frames))
+    link_while_dragging = page.url
+    pictures = drag_through(page, slider, canvas)  # three places along the track, the button held all the way
     assert len(set(pictures)) == 3, "the canvas did not change while the slider was dragged"
     assert page.url == link_while_dragging  # nothing reaches the server before the button is released
     page.mouse.up()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness import ROOT, full_screenshot, wait_for_app_run
-from steps import LOAD_MS, frame_after
+from steps import LOAD_MS, drag_through, frame_after
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +42,8 @@ def test_dragging_the_track_redraws_in_the_browser_and_the_link_keeps_the_releas
     wait_for_app_run(page, LOAD_MS)
     canvas, track = scrub.locator("canvas"), scrub.locator("input[type=range]")
     assert link_t(page) == 0.5 and float(track.input_value()) == 0.5
-    box = track.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 2, y)
-    page.mouse.down()
-    link_while_dragging, pictures = page.url, []
-    for fraction in (0.15, 0.5, 0.85):  # three places along the track, the button held down all the way
-        page.wait_for_timeout(100)  # the press itself may have moved the thumb and drawn a frame
-        before = frames(canvas)
-        page.mouse.move(box["x"] + fraction * box["width"], y, steps=3)
-        pictures.append(frame_after(page, canvas, before))
+    link_while_dragging = page.url
+    pictures = drag_through(page, track, canvas)  # three places along the track, the button held all the way
     assert len(set(pictures)) == 3, f"{method}: the canvas did not change while the track was dragged"
     assert page.url == link_while_dragging  # nothing reaches the server before the button is released
     page.mouse.up()
