@@ -89,9 +89,9 @@ def data_for(model: ModelInfo, plane: LatentPlane, summary: dict, colour: str, *
     }
 
 
-def show(key: str, model: ModelInfo, plane: LatentPlane, summary: dict, colour: str, *, tiles: int, mark_empty: bool,
-         label: int | None, pin: list[float] | None, on_pin: Callable[[np.ndarray, np.ndarray], None]) -> str | None:
-    """Mount the plane; `on_pin(uv, code)` gets each pinned point. None when it runs, else why it cannot."""
+def show(key: str, model: ModelInfo, data: dict, on_pin: Callable[[np.ndarray, np.ndarray], None]) -> str | None:
+    """Mount the plane that `data` (data_for's) describes; `on_pin(uv, code)` gets each pinned point. None when it
+    runs, else why it cannot."""
     decoder, why = browser_graph.decoder_or_reason(model)
     if why is not None:
         return why
@@ -106,9 +106,5 @@ def show(key: str, model: ModelInfo, plane: LatentPlane, summary: dict, colour: 
         if uv is not None and code is not None:
             on_pin(uv, code)
 
-    COMPONENT(
-        key=key, data={"decoder": decoder, **data_for(model, plane, summary, colour, tiles=tiles, mark_empty=mark_empty,
-                                                      label=label, pin=pin)},
-        on_pinned_change=pinned, on_failed_change=pinned,
-    )
+    COMPONENT(key=key, data={"decoder": decoder, **data}, on_pinned_change=pinned, on_failed_change=pinned)
     return None

@@ -198,8 +198,7 @@ def main() -> None:
     why = "browser decoding is switched off on this server"
     with plane_area:
         if state.browser_decoding():
-            why = latent_plane.show(f"plane.live.{model.id}", model, plane, summary, colour,
-                                    tiles=tiles_per_side(model), mark_empty=empty, label=label, pin=pin,
+            why = latent_plane.show(f"plane.live.{model.id}", model, data,
                                     on_pin=lambda uv, code: _pin(model, uv, code, label))
         if why is not None:
             server_plane(model, plane, data, label, prior, posterior, why)
@@ -207,8 +206,7 @@ def main() -> None:
     if pin:
         cols = pin_area.columns([2, 3])
         if cols[0].button("Explore the pinned code", icon=":material/tune:", type="primary", key="plane.to_explore"):
-            if state.EXPLORE_HANDOFF not in st.session_state:  # a pin from a link: its code is made here
-                _pin(model, np.asarray(pin), plane.code(*pin), label)
+            _pin(model, np.asarray(pin), plane.code(*pin), label)  # also a pin that came with a link
             st.switch_page("views/explore.py")
         cols[1].caption(f"Pinned at u {pin[0]:.2f}, v {pin[1]:.2f}. Explore opens with its code on the sliders.")
     if not model.capabilities.has_kl:

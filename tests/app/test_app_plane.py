@@ -91,8 +91,8 @@ def test_what_the_page_sends_is_checked_like_a_url_value(monkeypatch):
     monkeypatch.setattr(browser_graph.st, "session_state", {})
 
     def mount():
-        return latent_plane.show("k", model, plane, summary, "class", tiles=4, mark_empty=False, label=None, pin=None,
-                                 on_pin=lambda uv, code: got.append((uv, code)))
+        data = latent_plane.data_for(model, plane, summary, "class", tiles=4, mark_empty=False, label=None, pin=None)
+        return latent_plane.show("k", model, data, on_pin=lambda uv, code: got.append((uv, code)))
 
     assert mount() is None
     assert len(callbacks["data"]["points"]) == 50 and callbacks["data"]["decoder"] == {"id": "id", "bytes": None}
