@@ -64,8 +64,14 @@ export default function (component) {
     show(decoded);
   }, fail);
 
+  // The server answers a release with a rerun that renders the track again: on the same path the page's own t stays
+  // (the student may be dragging again already); a new path starts at the server's t.
+  const path = JSON.stringify([data.a, data.b, data.method, data.label]);
+  const start = root.__scrub && root.__scrub.path === path ? root.__scrub.t : data.t;
+
   function setT(value) {
     t = value;
+    root.__scrub = { path, t };
     z = pathPoint(a, b, data.method, t);
     tText.textContent = `t = ${t.toFixed(3)}`;
     normText.textContent = `length of the code ‖z‖ = ${norm(z).toFixed(2)} (${ends})`;
@@ -93,7 +99,7 @@ export default function (component) {
     playing = requestAnimationFrame(step);
   }
 
-  track.value = String(data.t);
+  track.value = String(start);
   on(track, "input", (event) => {
     setT(Number(track.value));
     draw(event);
@@ -110,7 +116,7 @@ export default function (component) {
     }
   });
 
-  setT(data.t);
+  setT(start);
   status.textContent = "Loading the decoder…";
   decoder.then(() => {
     status.textContent = "Decoded in this browser as you drag. Press Play to walk from A to B and back.";
