@@ -11,7 +11,9 @@ import streamlit as st  # noqa: E402
 from explorer.components import model_picker  # noqa: E402
 from explorer.pages import PAGES  # noqa: E402
 
-st.set_page_config(page_title="VAE explorer", page_icon=":material/scatter_plot:", layout="wide")
+# The tab's icon is the app's own file: a Material icon name would make the browser fetch it from a font host, which
+# an offline classroom cannot reach.
+st.set_page_config(page_title="VAE explorer", page_icon=str(Path(__file__).parent / "static" / "icon.png"), layout="wide")
 pages = {spec.url_path: st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path) for spec in PAGES}
 
 

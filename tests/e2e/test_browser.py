@@ -50,6 +50,23 @@ def test_a_dragged_slider_redraws_in_the_browser_and_the_link_keeps_the_released
     assert saved.format == "PNG" and saved.size[0] >= 200 and download.value.suggested_filename.endswith("_z.png")
 
 
+def test_nothing_is_fetched_from_another_host(page, app_server, js_errors):
+    """An offline classroom: every request of Explore, the latent plane and its draw pad (the runtime, the graphs,
+    the tab's icon, the fonts) goes to the app's own server."""
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    for path in ("explore", "plane"):
+        page.goto(f"{app_server.url}/{path}?model=pretrained/fashion_vae")
+        page.locator(".live[data-state='ready'], .plane[data-state='ready']").first.wait_for(state="attached",
+                                                                                             timeout=LOAD_MS)
+        wait_for_app_run(page, LOAD_MS)
+        page.wait_for_timeout(500)
+    elsewhere = sorted({url for url in requested if not url.startswith((app_server.url, "data:", "blob:"))})
+    assert not elsewhere, f"requests to other hosts: {elsewhere}"
+    assert any(url.endswith(".wasm.gz") for url in requested)
+    assert not js_errors, js_errors
+
+
 def test_the_rerun_after_a_release_leaves_the_slider_being_dragged_in_the_hand(page, app_server, js_errors):
     """A release makes the server rerun the page; a student who has already grabbed the next slider keeps dragging
     it: the same element, still decoding, and the first slider keeps its released value."""
