@@ -26,15 +26,15 @@ class _OutsideScriptRun(logging.Filter):
 
 
 def warm_up() -> None:
-    """Build the model service and load the first usable model, as the first page would."""
+    """Build the model service and load the model the first page opens on."""
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_OutsideScriptRun())
     try:
         from explorer import state
 
         service = state.service()
-        usable = state.healthy(service.list_models())
-        if usable:
-            service.latent_stats(usable[0].id)
+        opening = state.opening_model(service.list_models())
+        if opening is not None and not opening.error:
+            service.latent_stats(opening.id)
     except Exception:  # the page reports any real problem itself; warming up must never stop the server
         log.warning("warming up the model service failed; the first page will do it", exc_info=True)
 

@@ -101,8 +101,18 @@ def shown_errors() -> Iterator[None]:
 
 
 # --- the current model ----------------------------------------------------------------------------------------
+OPENING_MODEL = "pretrained/fashion_vae"  # what the app opens on: pictures a class recognises, not 8x8 digits
+
+
 def healthy(found: list[ModelInfo]) -> list[ModelInfo]:
     return [m for m in found if not m.error]
+
+
+def opening_model(found: list[ModelInfo]) -> ModelInfo | None:
+    """The model a new session starts with: OPENING_MODEL when it is there and loads, else the first that loads,
+    else the first (its page says what is wrong)."""
+    usable = healthy(found)
+    return next((m for m in usable if m.id == OPENING_MODEL), None) or next(iter(usable or found), None)
 
 
 def current_model() -> ModelInfo | None:
@@ -136,9 +146,9 @@ def bind_model() -> None:
             st.warning(f"The link's model `{text}` is not one of the models here, so it was ignored. "
                        f"Models: {', '.join(ids) or 'none'}.")
     if st.session_state.get(MODEL_KEY) not in ids:
-        usable = healthy(found)
-        if usable or found:
-            st.session_state[MODEL_KEY] = (usable or found)[0].id
+        opening = opening_model(found)
+        if opening is not None:
+            st.session_state[MODEL_KEY] = opening.id
         else:
             st.session_state.pop(MODEL_KEY, None)
 

@@ -82,3 +82,10 @@ def test_explorer_talks_only_to_the_service():
             assert top != "torch", f"{path.relative_to(ROOT)} imports {name}"
             if top == "vae_core":
                 assert name in ("vae_core.service", "vae_core.errors"), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_app_opens_on_the_fashion_mnist_vae():
+    """A first visit without a link shows pictures a class recognises (Fashion-MNIST), not 8x8 digits."""
+    at = open_app()
+    assert_clean(at)
+    assert at.query_params["model"] == state.OPENING_MODEL == "pretrained/fashion_vae"
