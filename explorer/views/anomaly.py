@@ -37,6 +37,10 @@ def histogram(name: str, hist: dict, auroc: float, marker: float | None) -> go.F
     return fig
 
 
+def _open(model_id: str) -> None:
+    st.session_state[state.MODEL_KEY] = model_id  # the sidebar's picker shows it on this rerun
+
+
 def main() -> None:
     model = state.require_model()
     state.bind(PAGE, PARAMS, model)
@@ -52,8 +56,11 @@ def main() -> None:
         st.info(
             "This model saw every class, so nothing is new to it. Anomaly detection needs a model trained with "
             "`vae-explorer train ... --exclude-class K` and measured with `vae-explorer eval DIR --metrics anomaly --json`."
-            + (f" Pick one in the sidebar: {', '.join(ready)}." if ready else "")
+            + (f" Open one: {', '.join(ready)}." if ready else "")
         )
+        for model_id in ready:  # one click to a model that was kept from a class
+            st.button(f"Open {model_id}", key=f"anomaly.open.{model_id}", on_click=_open, args=(model_id,),
+                      icon=":material/report:", type="primary")
         state.publish(PAGE, PARAMS, model)
         return
     summary = state.dataset_summary(model.id)
@@ -64,9 +71,14 @@ def main() -> None:
     with chooser:
         picked = image_picker.show(state.key(PAGE, "i"), state.key(PAGE, "from"), model, modes=("image", "upload"),
                                    label="Score an image")
-    if picked is not None:
-        shown.image(png_bytes(picked.image, 4), caption=picked.caption, output_format="PNG")
-    scores = state.service().anomaly_scores(model.id, picked.image, picked.label) if picked is not None else {}
+    svc = state.service()
+    scores = svc.anomaly_scores(model.id, picked.image, picked.label) if picked is not None else {}
+    if picked is not None:  # the image and how the model redraws it, beside its score
+        label = picked.label if model.capabilities.needs_class else None
+        recon = svc.decode(model.id, svc.encode_image(model.id, picked.image, label)[None], label=label)[0]
+        error = f", reconstruction error {scores['recon_error']:.1f}" if "recon_error" in scores else ""
+        shown.image([png_bytes(picked.image, 4), png_bytes(recon, 4)],
+                    caption=[picked.caption, f"its reconstruction{error}"], output_format="PNG")
     present = [name for name in SCORES if name in section["histograms"]]  # an AE or VQ-VAE has no ELBO scores
     columns = st.columns(len(present))
     for column, name in zip(columns, present):
