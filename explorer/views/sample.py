@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer import state
 from explorer.components import class_choice, image_grid
+from vae_core.service import grid_png
 
 PAGE = "sample"
 PARAMS = {
@@ -20,6 +21,21 @@ PARAMS = {
 
 def _reseed() -> None:
     state.put(PAGE, "seed", secrets.randbelow(2**31))
+
+
+def by_class(model, images, file_name: str) -> None:
+    """A conditional model's samples, every class in turn: one labelled column per class (sample i is class
+    i mod K), and the same grid as one PNG to download."""
+    names = class_choice.class_names(model)
+    k = model.num_classes
+    scale = image_grid.tile_scale(images, 64)
+    for column, c in zip(st.columns(k), range(k)):
+        with column:
+            st.caption(names[c])  # small enough to stay on one line, so the columns' pictures line up
+            if len(images[c::k]):
+                st.image(grid_png(images[c::k], 1, scale), output_format="PNG")
+    st.download_button("Download PNG", grid_png(images, k, scale), file_name=file_name, mime="image/png",
+                       key="sample.grid.download", on_click="ignore", icon=":material/download:")
 
 
 def main() -> None:
@@ -60,8 +76,11 @@ def main() -> None:
         label = None if label < 0 else int(label)
     seed = state.get(PAGE, "seed")
     images = state.service().sample(model.id, n, temperature, seed, label=label)
-    image_grid.show("sample.grid", images, ncol=min(10, math.ceil(math.sqrt(n))), pixels=64,
-                    file_name=f"{model.name}_samples_t{temperature:g}_seed{seed}.png")
+    file_name = f"{model.name}_samples_t{temperature:g}_seed{seed}.png"
+    if model.capabilities.needs_class and label is None:
+        by_class(model, images, file_name)
+    else:
+        image_grid.show("sample.grid", images, ncol=min(10, math.ceil(math.sqrt(n))), pixels=64, file_name=file_name)
     st.caption(f"{n} samples at temperature {temperature:g}, seed {seed}: the page's link reproduces exactly these.")
     state.publish(PAGE, PARAMS, model)
 

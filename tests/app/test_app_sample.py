@@ -28,3 +28,18 @@ def test_temperature_zero_draws_the_centre_every_time():
     assert_clean(at)
     assert at.slider(key="sample.t").value == 0.0
     assert at.query_params["t"] == "0"
+
+
+def test_a_conditional_model_samples_every_class_in_a_labelled_column():
+    """Sample i of a CVAE is class i mod K: one column per class, headed by its name, holding that class's samples."""
+    from explorer import state
+
+    model = "pretrained/fashion_cvae"
+    at = open_app("sample", model=model, n="20", seed="3")
+    assert_clean(at)
+    names = state.service().dataset_summary(model)["class_names"]
+    assert [c.value for c in at.caption if c.value in names] == list(names)
+    assert len(at.image) == len(names)  # a column of two samples per class
+    at.selectbox(key="sample.y").set_value(3).run()
+    assert_clean(at)
+    assert len(at.image) == 1  # one class asked for: one grid
