@@ -72,7 +72,7 @@ from common import ROOT, command_line, print_rows, record
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import (  # noqa: E402  (imports nothing heavy; Playwright only inside launch_chromium)
-    DECODED_CAPTION, SERVER_DECODING, AppServer, image_with_caption, launch_chromium, wait_for_app_run,
+    DECODED_CAPTION, SERVER_DECODING, AppServer, descendants, image_with_caption, launch_chromium, wait_for_app_run,
     wait_until_loaded,
 )
 
@@ -286,20 +286,6 @@ def cpu_seconds(pids) -> float:
         except (OSError, IndexError, ValueError):
             pass
     return total / TICK
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                kids = [int(c) for c in children.read_text().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
 
 
 def comm(pid: int) -> str:

@@ -86,6 +86,12 @@ def browser_decoding() -> bool:
     return os.environ.get(BROWSER_DECODING_ENV, "1") != "0"
 
 
+def colourings(model: ModelInfo) -> tuple[str, ...]:
+    """What a map of the model's codes can be coloured by: the class, each ground-truth factor, else nothing."""
+    summary = dataset_summary(model.id)
+    return (("class",) if summary["class_names"] else ()) + tuple(summary["factor_names"] or ()) or ("none",)
+
+
 def last_index(model: ModelInfo) -> int:
     """The largest test-image index of the model's dataset."""
     return int(dataset_summary(model.id)["size"]) - 1

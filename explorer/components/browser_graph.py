@@ -40,15 +40,23 @@ def graph(model: ModelInfo, part: str = "decoder") -> dict[str, Any]:
     return {"id": graph_id, "bytes": base64.b64encode(path.read_bytes()).decode("ascii")}
 
 
-def decoder_or_reason(model: ModelInfo) -> tuple[dict[str, Any] | None, str | None]:
-    """(the decoder graph for the page, None), or (None, why this browser cannot decode it): it said so earlier in
-    the session (then every later page decodes on the server), or the model cannot be exported."""
+def unavailable(model: ModelInfo, parts: tuple[str, ...] = ("decoder",)) -> str | None:
+    """Why this browser cannot run the model's graphs `parts`, or None: it said so earlier in the session (then every
+    later page decodes on the server), or the model cannot be exported. Sends nothing to the page."""
     if failed():
-        return None, failed()
+        return failed()
     try:
-        return graph(model), None
+        for part in parts:
+            state.service().onnx_graph(model.id, part)
     except VaeError as exc:
-        return None, str(exc)
+        return str(exc)
+    return None
+
+
+def decoder_or_reason(model: ModelInfo) -> tuple[dict[str, Any] | None, str | None]:
+    """(the decoder graph for the page, None), or (None, why this browser cannot decode it)."""
+    why = unavailable(model)
+    return (None, why) if why is not None else (graph(model), None)
 
 
 def message(key: str) -> dict[str, Any] | None:

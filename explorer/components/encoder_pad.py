@@ -25,7 +25,6 @@ import streamlit as st
 
 from explorer import palette, state
 from explorer.components import browser_graph, class_choice, upload_box
-from vae_core.errors import VaeError
 from vae_core.service import LatentPlane, LatentStats, ModelInfo, png_bytes, to_convention
 
 KEY = "encoder_pad"
@@ -249,14 +248,7 @@ def _why_not_browser(model: ModelInfo) -> str | None:
     sending them (browser_graph.graph sends them, once, when the component is mounted)."""
     if not state.browser_decoding():
         return "browser decoding is switched off on this server"
-    if browser_graph.failed():
-        return browser_graph.failed()
-    try:
-        for part in ("encoder", "decoder"):
-            state.service().onnx_graph(model.id, part)
-    except VaeError as exc:
-        return str(exc)
-    return None
+    return browser_graph.unavailable(model, ("encoder", "decoder"))
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,10 @@ def most_images(model) -> int:
     return min(10_000, state.last_index(model) + 1)
 
 
-def colourings(model) -> tuple[str, ...]:
-    summary = state.dataset_summary(model.id)
-    return (("class",) if summary["class_names"] else ()) + tuple(summary["factor_names"] or ()) or ("none",)
-
-
 PARAMS = {
     "n": state.integer(lambda model: min(DEFAULT_MAP_IMAGES, most_images(model)), 2, most_images),
     "method": state.choice("pca", tuple(METHODS)),
-    "colour": state.choice("class", colourings),
+    "colour": state.choice("class", state.colourings),
     "prior": state.flag(False),
     "sel": state.integer(-1, -1, state.last_index),
 }
@@ -132,7 +127,7 @@ def main() -> None:
                                            format_func=METHODS.get, required=True, persist_state="session",
                                            help="PCA is instant and linear. UMAP and t-SNE keep neighbours together "
                                                 "but bend distances; UMAP compiles itself the first time (tens of seconds).")
-    colour = controls[2].selectbox("Colour by", colourings(model), key=state.key(PAGE, "colour"),
+    colour = controls[2].selectbox("Colour by", state.colourings(model), key=state.key(PAGE, "colour"),
                                    persist_state="session")
     prior = controls[3].toggle("Overlay prior samples", key=state.key(PAGE, "prior"), persist_state="session",
                                disabled=not model.capabilities.normal_prior,

@@ -16,11 +16,6 @@ PLANE_IMAGES = 1000  # test codes that fit the plane and are drawn on it
 PRIOR_SAMPLES = 300
 
 
-def colourings(model) -> tuple[str, ...]:
-    summary = state.dataset_summary(model.id)
-    return (("class",) if summary["class_names"] else ()) + tuple(summary["factor_names"] or ()) or ("none",)
-
-
 def parse_point(text: str, model) -> list[float]:
     """'u,v' (two finite numbers), or '' for no point."""
     if text == "":
@@ -35,7 +30,7 @@ def parse_point(text: str, model) -> list[float]:
 
 
 PARAMS = {
-    "colour": state.choice("class", colourings),
+    "colour": state.choice("class", state.colourings),
     "prior": state.flag(True),
     "empty": state.flag(False),
     "pin": state.Param(lambda model: [], parse_point, state.format_latent),
@@ -175,7 +170,7 @@ def main() -> None:
     st.title("Latent plane")
     summary = state.dataset_summary(model.id)
     controls = st.columns([2, 2, 2, 2])
-    colour = controls[0].selectbox("Colour by", colourings(model), key=state.key(PAGE, "colour"),
+    colour = controls[0].selectbox("Colour by", state.colourings(model), key=state.key(PAGE, "colour"),
                                    persist_state="session")
     prior = controls[1].toggle("Show the prior", key=state.key(PAGE, "prior"), persist_state="session",
                                disabled=not model.capabilities.normal_prior,

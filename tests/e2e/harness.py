@@ -43,6 +43,20 @@ def vae_explorer_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "vae_core.cli"]
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, read from /proc (one that ends meanwhile is skipped)."""
+    found, todo = [], [pid]
+    while todo:
+        for children in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                kids = [int(c) for c in children.read_text().split()]
+            except OSError:  # the thread or process just ended
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
 class AppServer:
     """`vae-explorer app` in its own process group, with a private cache and runs folder; a context manager.
 
@@ -101,16 +115,7 @@ class AppServer:
         """The launcher and every process below it (Streamlit), read from /proc."""
         if self.process is None or self.process.poll() is not None:
             return []
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            for children in Path(f"/proc/{pid}/task").glob("*/children"):
-                try:
-                    todo += [int(c) for c in children.read_text().split()]
-                except OSError:  # the thread or process just ended
-                    pass
-        return found
+        return [self.process.pid, *descendants(self.process.pid)]
 
     def streamlit_pid(self) -> int:
         """The process that serves the app: `vae-explorer app` becomes `python -m explorer.serve` (Streamlit's
