@@ -7,6 +7,11 @@
 - dsprites_mig: a dSprites VAE (Burgess et al.'s conv net, 10 latents). Quality is MIG on 10,000 points, as
   `vae-explorer eval` computes it. Target 0.40 in 30 minutes.
 
+`--watch DIR` instead follows a run that `vae-explorer train` is making (the zoo's own runs, which take over an
+hour): each time a checkpoint lands it measures it (dSprites: shapes kept on 2,000 test images and MIG; others: the
+5-NN accuracy) against the run's own training clock (training.json's wall_time_s), and records the curve when the
+run finishes, so the zoo's recipe is timed without training it twice.
+
 Each case trains the recipe of its name (vae_core/recipes.py, as `vae-explorer train --recipe NAME` does) with the
 project's Trainer, and stops at the budget or as soon as the target is met. Only optimizer steps count as
 training time: data loading, model building and the measurements in between are outside the clock. bench/run.py
@@ -22,7 +27,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 
 from common import command_line, print_rows, record
 from vae_core.runs import RunRequest
@@ -143,6 +147,55 @@ def run_case(name: str, budget_scale: float = 1.0, flags: list[str] | None = Non
     }
 
 
+WATCH_SHAPE_IMAGES = 2_000
+
+
+def watch(directory: str, poll_s: float = 20.0) -> dict:
+    """The quality curve of the run being trained in `directory`, one point per checkpoint, until it finishes."""
+    import json as _json
+    from pathlib import Path
+
+    import torch
+
+    from vae_core.checkpoint import load, read_training
+    from vae_core.data import dataset_for_config
+    from vae_core.metrics.disentanglement import disentanglement_metrics
+    from vae_core.metrics.evaluate import ground_truth
+    from vae_core.metrics.shapes import shapes_kept
+
+    torch.set_num_threads(1)  # the runs being watched keep the other cores
+    folder = Path(directory)
+    curve: list[dict] = []
+    seen = -1
+    while True:
+        try:
+            training = read_training(folder)
+            model = load(folder, "cpu")
+        except Exception as err:  # a checkpoint being replaced as we read it: try again at the next poll
+            print(f"  {folder.name}: not readable yet ({err})", flush=True)
+            time.sleep(poll_s)
+            continue
+        step = int(training["steps_done"])
+        if step != seen and step > 0:
+            seen = step
+            config = model.config
+            point = {"seconds": round(training["wall_time_s"], 1), "step": step}
+            if config.dataset == "dsprites":
+                point["shapes_kept"] = shapes_kept(model, dataset_for_config(config, "test"),
+                                                   n_images=WATCH_SHAPE_IMAGES)["shape_accuracy"]
+                mig_result = disentanglement_metrics(ground_truth(model, dataset_for_config(config, "all")),
+                                                     ["mig"], seed=0)["mig"]
+                point["mig"] = round(float(mig_result["mig"]), 4)
+                point["mig_per_factor"] = [round(float(v), 4) for v in mig_result["per_factor"]]
+            curve.append(point)
+            print(f"  {folder.name}: {_json.dumps(point)}", flush=True)
+        if training.get("finished"):
+            break
+        time.sleep(poll_s)
+    return {"recipe": training["train_config"], "model": config.model_type, "dataset": config.dataset,
+            "curve": curve, "final": curve[-1] if curve else None}
+
+
 def cli_request(flags: list[str]) -> RunRequest:
     """The RunRequest `vae-explorer train FLAGS` makes (for trying a recipe that is not named yet)."""
     from vae_core.cli import build_parser, run_request
@@ -161,7 +214,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="multiply each case's budget, e.g. 2 to see how far past the target it goes")
     parser.add_argument("--recipe", help="`vae-explorer train` flags to try instead of the case's recipe (one case "
                         "only; the result is printed, not recorded)")
+    parser.add_argument("--watch", metavar="DIR", help="follow the training run in DIR, measuring each checkpoint "
+                        "(recorded under time_to_quality_runs)")
     args = parser.parse_args(argv)
+    if args.watch:
+        from pathlib import Path
+
+        result = watch(args.watch)
+        record("time_to_quality_runs", {Path(args.watch).name: result}, command_line("time_to_quality", argv),
+               merge=True)
+        return 0
     names = tuple(n.strip() for n in args.cases.split(",") if n.strip())
     unknown = [n for n in names if n not in CASES]
     if unknown:

@@ -27,7 +27,7 @@ MODEL_FLAGS = {
     "capacity_steps": "capacity_steps",
     "exclude_classes": "exclude_classes",
 }
-TRAIN_FLAGS = ("steps", "batch_size", "lr", "seed", "device", "log_every", "checkpoint_every")
+TRAIN_FLAGS = ("steps", "batch_size", "lr", "lr_schedule", "seed", "device", "log_every", "checkpoint_every")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +45,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     length.add_argument("--epochs", type=float, help="passes over the training split (sets --steps)")
     p.add_argument("--batch-size", type=int, help="images per step (default 64)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="constant (default), or cosine: from --lr down to 0 at the last step")
     p.add_argument("--seed", type=int, help="seed for weights, batches and noise (default 0)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: cuda, then mps, then cpu")
     p.add_argument("--arch", help="encoder/decoder family: auto, mlp or conv")
@@ -76,7 +78,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--metrics", default="likelihood",
-                   help="comma-separated: likelihood, mig, factorvae, betavae, dci, anomaly, probe, or all "
+                   help="comma-separated: likelihood, shapes, mig, factorvae, betavae, dci, anomaly, probe, or all "
                         "(default likelihood)")
     p.add_argument("--full-size", action="store_true",
                    help="FactorVAE and beta-VAE scores with disentanglement_lib's full vote counts (slow on a CPU)")

@@ -109,6 +109,9 @@ def default_conv_channels(image_size: int) -> list[int]:
     return layers
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class TrainConfig:
     """How a run trains; stored in training.json so that --resume continues with the same schedule."""
@@ -116,6 +119,7 @@ class TrainConfig:
     steps: int = 2000  # total optimizer steps (set from --epochs when that is given)
     batch_size: int = 64
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # "constant" | "cosine" (from lr at step 0 down to 0 at `steps`)
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps"
     log_every: int = 50  # steps between JSONL log lines
@@ -127,6 +131,7 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("device", self.device, ("auto", "cpu", "cuda", "mps"))
 
 

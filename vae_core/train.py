@@ -251,6 +251,7 @@ class Trainer:
                         "with --resume, or check the data for NaN"
                     )
                 self.optimizer.zero_grad(set_to_none=True)
+                self._schedule_lr()
                 terms.total.backward()
                 self.optimizer.step()
                 self.step += 1
@@ -289,6 +290,19 @@ class Trainer:
             bar.close()
             log_file.close()
         return TrainResult(self.out_dir, self.step, final, images_per_s, self.wall_time_s)
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate of optimizer step `step` (0-based): a function of the step alone, so a resumed run
+        continues the schedule where it stopped."""
+        cfg = self.train_config
+        if cfg.lr_schedule == "cosine":
+            return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
+        return cfg.lr
+
+    def _schedule_lr(self) -> None:
+        lr = self.learning_rate(self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def stop(self) -> None:
         """Ask run() (in another thread) to end after the step it is on: it logs and checkpoints that step and

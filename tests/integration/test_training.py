@@ -9,7 +9,7 @@ from support import tiny_digits_config
 from vae_core.checkpoint import LOG_FILE, load, read_training, weights_step
 from vae_core.config import TrainConfig
 from vae_core.data import dataset_for_config
-from vae_core.errors import TrainingError
+from vae_core.errors import ConfigError, TrainingError
 from vae_core.metrics import evaluate_likelihood
 from vae_core.registry import build_model
 from vae_core.train import Trainer, TrainingInterrupted
@@ -65,15 +65,17 @@ def test_same_seed_gives_the_same_weights(tmp_path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch):
-    Trainer(tiny_digits_config(), _train_config(), tmp_path / "whole", progress=False).run()
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch, schedule):
+    Trainer(tiny_digits_config(), _train_config(lr_schedule=schedule), tmp_path / "whole", progress=False).run()
 
     def crash(step):
         if step == 100:
             raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError, match="power cut"):
-        Trainer(tiny_digits_config(), _train_config(), tmp_path / "cut", progress=False).run(on_step=crash)
+        Trainer(tiny_digits_config(), _train_config(lr_schedule=schedule), tmp_path / "cut",
+                progress=False).run(on_step=crash)
     assert weights_step(tmp_path / "cut") == 80  # the last checkpoint before the crash
     with open(tmp_path / "cut" / LOG_FILE, "a") as log:
         log.write('{"step": 110, "lo')  # the crash cut a log line in half
@@ -91,6 +93,20 @@ def test_a_crashed_run_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch
         torch.testing.assert_close(cut[key], whole[key], rtol=1e-5, atol=1e-6)
     steps = [json.loads(l)["step"] for l in (tmp_path / "cut" / LOG_FILE).read_text().splitlines()]
     assert steps == list(range(10, 121, 10))  # each step logged once, though 90 and 100 ran twice
+
+
+def test_the_cosine_schedule_falls_from_lr_to_zero(tmp_path):
+    trainer = Trainer(tiny_digits_config(), _train_config(steps=40, lr_schedule="cosine"), tmp_path / "c",
+                      progress=False)
+    rates = [trainer.learning_rate(step) for step in range(41)]
+    assert rates[0] == pytest.approx(3e-3) and rates[20] == pytest.approx(1.5e-3) and rates[40] == pytest.approx(0)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    trainer.run()
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(rates[39])  # the last step's rate
+    constant = Trainer(tiny_digits_config(), _train_config(steps=40), tmp_path / "k", progress=False)
+    assert {constant.learning_rate(step) for step in (0, 20, 39)} == {3e-3}
+    with pytest.raises(ConfigError, match="lr_schedule 'linear' is unknown"):
+        _train_config(lr_schedule="linear").validate()
 
 
 def test_resume_can_extend_a_finished_run(tmp_path):

@@ -15,7 +15,7 @@ from ..data import INFERENCE_BATCH
 from .downstream import anomaly_detection, linear_probe
 from .likelihood import evaluate_likelihood
 
-METRIC_NAMES = ("likelihood", "mig", "factorvae", "betavae", "dci", "anomaly", "probe")
+METRIC_NAMES = ("likelihood", "shapes", "mig", "factorvae", "betavae", "dci", "anomaly", "probe")
 # disentanglement_lib's FactorVAE and beta-VAE sizes encode 0.97M and 1.9M images: 20 and 40 minutes on 2 CPU
 # cores. By default eval uses a tenth of the votes (about 100k images each); --full-size restores them. MIG and
 # DCI keep disentanglement_lib's 10,000 (+5,000 test) points. The sizes used are recorded with every result.
@@ -100,6 +100,10 @@ def evaluate(
                                      iwae_images=iwae_images, batch_size=batch_size, seed=seed)
         sections["likelihood"] = {**result, "rate": result["kl"], "distortion": result["recon"], "split": split,
                                   "dataset": config.dataset}
+    if "shapes" in names:
+        from .shapes import shapes_kept
+
+        sections["shapes"] = shapes_kept(model, datasets(split), n_images=n_images, seed=seed, batch_size=batch_size)
     wanted = [n for n in DISENTANGLEMENT if n in names]
     if wanted:
         from .disentanglement import disentanglement_metrics
