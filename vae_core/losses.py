@@ -43,27 +43,41 @@ def capacity_at(step: int, capacity_max: float, capacity_steps: int) -> float:
     return float(capacity_max) * min(1.0, max(step, 0) / capacity_steps)
 
 
+KL_ESTIMATORS = ("mws", "mss")
+
+
 def kl_decomposition(
-    z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, dataset_size: int
+    z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, dataset_size: int, estimator: str = "mws"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The KL term split into index-code mutual information, total correlation and dimension-wise KL (Chen et al.
     2018), each per image (B,), from one sample z ~ q(z|x) per image (B, D) and the batch's posteriors.
 
-    The aggregate posterior q(z) = E_x[q(z|x)] over a dataset of `dataset_size` images is estimated from the batch
-    by minibatch-weighted sampling: log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(B * N), and the same per
-    dimension for the marginals q(z_i,d). Per image, mi + tc + dim_kl = log q(z|x) - log p(z), the one-sample
-    estimate of the KL, whatever the estimate of q(z).
+    The aggregate posterior q(z) = (1/N) sum_n q(z|x_n) over a dataset of N = `dataset_size` images is estimated
+    from the batch, and the same for each marginal q(z_d). Per image, mi + tc + dim_kl = log q(z|x) - log p(z), the
+    one-sample estimate of the KL, whichever the estimate of q(z).
 
-    When N is much larger than B and the posteriors are narrow, the image's own term dominates each sum, so the
-    estimate of log q(z) sits near log q(z|x) - log(B N): mi then reads about log(B N) (17.6 nats for dSprites at
-    B = 64) and tc tens of nats, with dim_kl as negative to match (Chen et al. trained dSprites with B = 2048). Read
-    the logged terms' changes over training rather than their values.
+    - "mws", minibatch-weighted sampling: log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(B N). Every term, the
+      image's own among them, weighs 1/(B N). When N is much larger than B and the posteriors are narrow, the own
+      term dominates, so log q(z) sits near log q(z|x) - log(B N): mi reads about log(B N) (17.6 nats for dSprites at
+      B = 64) and tc tens of nats, with dim_kl as negative to match (Chen et al. trained dSprites with B = 2048).
+    - "mss", minibatch-stratified sampling: the image's own posterior is one of the N terms, weight 1/N; the other
+      B - 1 images of the batch stand in for the other N - 1, each with weight (N - 1) / (N (B - 1)). Unbiased for
+      q(z) itself, and exact when the batch is the whole dataset (B = N).
     """
     b = z.shape[0]
     log_q_pairs = log_normal(z.unsqueeze(1), mean.unsqueeze(0), logvar.unsqueeze(0))  # (B, B, D): log q(z_i,d | x_j)
     log_q_z_given_x = log_q_pairs.diagonal(dim1=0, dim2=1).sum(0)  # (B,): log q(z_i | x_i)
-    log_norm = math.log(b * dataset_size)
-    log_q_z = torch.logsumexp(log_q_pairs.sum(2), dim=1) - log_norm
-    log_prod_q_zd = (torch.logsumexp(log_q_pairs, dim=1) - log_norm).sum(1)
+    if estimator == "mws":
+        log_weights = torch.full((b, b), -math.log(b * dataset_size), dtype=z.dtype, device=z.device)
+    elif estimator == "mss":
+        if b < 2:
+            raise ValueError("the stratified estimator needs at least 2 images in a batch")
+        n = max(dataset_size, b)
+        log_weights = torch.full((b, b), math.log((n - 1) / (n * (b - 1))), dtype=z.dtype, device=z.device)
+        log_weights.fill_diagonal_(-math.log(n))
+    else:
+        raise ValueError(f"estimator {estimator!r} is unknown; choose one of: {', '.join(KL_ESTIMATORS)}")
+    log_q_z = torch.logsumexp(log_q_pairs.sum(2) + log_weights, dim=1)
+    log_prod_q_zd = torch.logsumexp(log_q_pairs + log_weights.unsqueeze(2), dim=1).sum(1)
     log_p_z = log_normal(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
     return log_q_z_given_x - log_q_z, log_q_z - log_prod_q_zd, log_prod_q_zd - log_p_z

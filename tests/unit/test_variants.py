@@ -182,6 +182,46 @@ def test_kl_decomposition_against_a_loop_over_the_batch():
         assert dim_kl == pytest.approx(log_prod - log_p, rel=1e-9)
 
 
+def test_the_stratified_estimate_is_exact_when_the_batch_is_the_dataset():
+    """With B = N, q(z_i) = (1/N) sum_j q(z_i | x_j) exactly; the stratified estimate gives it, the weighted one does
+    not (it divides by B N), and both still sum to the one-sample KL."""
+    torch.manual_seed(2)
+    n, d = 6, 3
+    mean, logvar = torch.randn(n, d).double(), (torch.randn(n, d) * 0.4 - 0.5).double()
+    z = mean + torch.exp(0.5 * logvar) * torch.randn(n, d).double()
+    pairs = log_normal(z.unsqueeze(1), mean.unsqueeze(0), logvar.unsqueeze(0))  # (N, N, D)
+    exact_log_q_z = torch.logsumexp(pairs.sum(2), dim=1) - math.log(n)
+    exact_log_prod = (torch.logsumexp(pairs, dim=1) - math.log(n)).sum(1)
+    log_q_zx = pairs.diagonal(dim1=0, dim2=1).sum(0)
+    mi, tc, _ = kl_decomposition(z, mean, logvar, n, "mss")
+    torch.testing.assert_close(mi, log_q_zx - exact_log_q_z)
+    torch.testing.assert_close(tc, exact_log_q_z - exact_log_prod)
+    mi_mws, _, _ = kl_decomposition(z, mean, logvar, n, "mws")
+    torch.testing.assert_close(mi_mws - mi, torch.full_like(mi, math.log(n)))
+    with pytest.raises(ValueError, match="estimator 'exact' is unknown"):
+        kl_decomposition(z, mean, logvar, n, "exact")
+    with pytest.raises(ConfigError, match="estimator 'exact' is unknown; choose one of: mws, mss"):
+        tiny("btcvae", estimator="exact")
+    stratified = tiny("btcvae", estimator="mss").loss(torch.rand(8, 1, 8, 8))
+    assert torch.isfinite(stratified.total)
+
+
+def test_the_stratified_estimate_against_a_loop_over_the_batch():
+    torch.manual_seed(4)
+    b, d, n = 5, 3, 50
+    mean, logvar = torch.randn(b, d).double(), (torch.randn(b, d) * 0.3).double()
+    z = mean + torch.exp(0.5 * logvar) * torch.randn(b, d).double()
+    pdf = torch.exp(log_normal(z.unsqueeze(1), mean.unsqueeze(0), logvar.unsqueeze(0)))  # (B, B, D)
+    for i in range(b):
+        weights = [1 / n if j == i else (n - 1) / (n * (b - 1)) for j in range(b)]
+        q_z = sum(weights[j] * float(pdf[i, j].prod()) for j in range(b))
+        prod = math.prod(sum(weights[j] * float(pdf[i, j, k]) for j in range(b)) for k in range(d))
+        log_q_zx = math.log(float(pdf[i, i].prod()))
+        mi, tc, _ = (t[i].item() for t in kl_decomposition(z, mean, logvar, n, "mss"))
+        assert mi == pytest.approx(log_q_zx - math.log(q_z), rel=1e-9)
+        assert tc == pytest.approx(math.log(q_z) - math.log(prod), rel=1e-9)
+
+
 def test_btcvae_total_weights_the_total_correlation_by_beta():
     x = torch.rand(16, 1, 8, 8)
     parts = {}

@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from ..config import ModelConfig
+from ..config import ModelConfig, check_choice
 from ..errors import ConfigError
-from ..losses import kl_decomposition
+from ..losses import KL_ESTIMATORS, kl_decomposition
 from .base import LossTerms, register
 from .vae import VAE
 
@@ -24,7 +24,10 @@ class BTCVAEConfig(ModelConfig):
     alpha: float = 1.0  # weight of the index-code mutual information
     beta: float = 6.0  # weight of the total correlation
     gamma: float = 1.0  # weight of the dimension-wise KL
-    dataset_size: int = 0  # N, the training images, for the minibatch-weighted estimate; 0: set from the data
+    dataset_size: int = 0  # N, the training images, for the estimate of q(z); 0: set from the data
+    # how q(z) is estimated from a batch (vae_core.losses.kl_decomposition): "mws", minibatch-weighted sampling
+    # (what the first shipped beta-TCVAE used), or "mss", minibatch-stratified sampling
+    estimator: str = "mws"
 
     def fit_to_data(self, dataset: Any) -> "BTCVAEConfig":
         return self if self.dataset_size else dataclasses.replace(self, dataset_size=len(dataset))
@@ -33,6 +36,7 @@ class BTCVAEConfig(ModelConfig):
         super().validate()
         if min(self.alpha, self.beta, self.gamma) < 0:
             raise ConfigError("alpha, beta and gamma must not be negative")
+        check_choice("estimator", self.estimator, KL_ESTIMATORS)
         if self.dataset_size < 0:
             raise ConfigError(f"dataset_size must be 0 (set from the data) or positive, got {self.dataset_size}")
 
@@ -51,7 +55,8 @@ class BTCVAE(VAE):
         posterior = self.encode(x, y)
         z = posterior.rsample()
         recon = self.reconstruction_nll(self.decode_logits(z, y), x).mean()
-        mi, tc, dim_kl = (term.mean() for term in kl_decomposition(z, posterior.mean, posterior.logvar, cfg.dataset_size))
+        mi, tc, dim_kl = (term.mean() for term in kl_decomposition(z, posterior.mean, posterior.logvar,
+                                                                         cfg.dataset_size, cfg.estimator))
         kl_per_dim = posterior.kl_per_dim().mean(0)  # the closed-form KL, as every Gaussian variant reports it
         total = recon + cfg.alpha * mi + cfg.beta * tc + cfg.gamma * dim_kl
         extra = {"mi": mi.detach(), "tc": tc.detach(), "dim_kl": dim_kl.detach(), "kl_estimate": (mi + tc + dim_kl).detach()}
