@@ -20,7 +20,9 @@ PAGES = (
     Page("views/interpolate.py", "Interpolate", ":material/linear_scale:", "interpolate"),
     Page("views/latent_map.py", "Latent map", ":material/scatter_plot:", "map"),
     Page("views/compare.py", "Compare β", ":material/compare:", "compare"),
+    Page("views/holes.py", "AE next to VAE", ":material/vertical_split:", "holes", shows_model=False),
     Page("views/sample.py", "Sample", ":material/casino:", "sample"),
+    Page("views/bound.py", "The bound", ":material/trending_up:", "bound"),
     Page("views/anomaly.py", "Anomaly", ":material/report:", "anomaly"),
     Page("views/train.py", "Train live", ":material/model_training:", "train", shows_model=False),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 import threading
 import time
 import weakref
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .checkpoint import RESUME_FILE
 from .data import dataset_for_config
 from .errors import ConfigError, VaeError
 from .images import to_uint8
@@ -31,11 +33,16 @@ from .train import Trainer
 log = logging.getLogger(__name__)
 
 MAX_RUNS_ENV = "VAE_EXPLORER_LIVE_RUNS"
+KEEP_RUNS_ENV = "VAE_EXPLORER_LIVE_KEEP"  # finished live runs kept in the runs folder (default 20) ...
+KEEP_MB_ENV = "VAE_EXPLORER_LIVE_KEEP_MB"  # ... and the most megabytes they may take together (default 500)
+LIVE_PREFIX = "live-"  # the folders live runs train into; the only ones pruning ever deletes
 LOG_EVERY = 10  # steps between the loss points the page plots
 WATCHED_IMAGES = 2000  # test images whose codes are drawn
 GRID = 12  # the decoded grid over the latent plane is GRID x GRID
 GRID_EXTENT = 2.5  # ... spanning [-GRID_EXTENT, GRID_EXTENT] on both axes: where N(0, I) puts almost all codes
-STATES = ("training", "finished", "stopped", "failed")
+STATES = ("training", "paused", "finished", "stopped", "failed")
+SLOW_STEPS_PER_S = 20.0  # slow motion: about this many steps a second, each one drawn
+SLOW_SNAPSHOT_S = 0.25  # ... with a snapshot this often
 
 
 class BusyError(VaeError):
@@ -58,6 +65,7 @@ class LiveSnapshot:
     error: str | None = None
     grid_size: int = GRID  # the plane's grid is grid_size x grid_size images ...
     grid_extent: float = GRID_EXTENT  # ... centred on points from -grid_extent to grid_extent on both axes
+    slow: bool = False  # in slow motion
 
 
 _slots_lock = threading.Lock()
@@ -87,6 +95,51 @@ def max_runs() -> int:
     return value
 
 
+def _whole_number_env(name: str, default: int, least: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"${name} is {raw!r}; set it to a whole number, e.g. {default}") from None
+    if value < least:
+        raise ConfigError(f"${name} is {value}; it must be at least {least}")
+    return value
+
+
+def keep_limits() -> tuple[int, int]:
+    """(runs, bytes): how many finished live runs the runs folder keeps, and how much space they may take."""
+    return _whole_number_env(KEEP_RUNS_ENV, 20, 0), _whole_number_env(KEEP_MB_ENV, 500, 0) * 1024 * 1024
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def prune_runs(root: Path, keep: int, max_bytes: int, protect: set[Path] = frozenset()) -> list[Path]:
+    """Delete the oldest live runs in `root` (folders named live-*, oldest by last change) until at most `keep`
+    remain and they take at most `max_bytes`; folders in `protect` (runs still training) are never touched. Returns
+    the folders deleted. A class server calls this before each new live run, so the folder cannot fill the disk."""
+    if not root.is_dir():
+        return []
+    protected = {p.resolve() for p in protect}
+    runs = sorted((p for p in root.iterdir() if p.is_dir() and p.name.startswith(LIVE_PREFIX)),
+                  key=lambda p: p.stat().st_mtime)  # oldest first
+    sizes = {p: _folder_bytes(p) for p in runs}
+    count, total = len(runs), sum(sizes.values())
+    deleted = []
+    for folder in runs:
+        if count <= keep and total <= max_bytes:
+            break
+        if folder.resolve() in protected:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        deleted.append(folder)
+        count, total = count - 1, total - sizes[folder]
+    if deleted:
+        log.info("pruned %d old live runs from %s", len(deleted), root)
+    return deleted
+
+
 def _slot_pool() -> threading.BoundedSemaphore:
     global _slots
     with _slots_lock:
@@ -101,6 +154,11 @@ def training_threads() -> int:
     On 2 cores, one thread trains the Fashion-MNIST recipe's 1,500 steps in 24 s while Chromium redraws the page
     each second, against 34 s with two threads fighting the browser for both cores."""
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _pace(seconds: float) -> None:
+    """Slow motion's wait between two steps (a function of its own, so a test can count the waits)."""
+    time.sleep(seconds)
 
 
 def plane_points(n: int = GRID, extent: float = GRID_EXTENT) -> np.ndarray:
@@ -153,6 +211,9 @@ class LiveRun:
         }
         self._plane = torch.from_numpy(plane_points()).to(self.trainer.device)
         self._lock = threading.Lock()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+        self._slow = False
         self._thread: threading.Thread | None = None
         self._clock = {"start": 0.0, "paused": 0.0, "last": 0.0}
         self._snapshot = LiveSnapshot("training", 0, train_config.steps, 0.0, **self._watched, **self._pictures())
@@ -174,7 +235,6 @@ class LiveRun:
         return time.perf_counter() - self._clock["start"] - self._clock["paused"]
 
     def _publish(self, state: str, error: str | None = None) -> None:
-        started = time.perf_counter()
         try:
             pictures = self._pictures()
         except Exception:  # a failed run still reports its error, with the last pictures it had
@@ -182,15 +242,37 @@ class LiveRun:
                 raise
             pictures = {"codes": self._snapshot.codes, "grid": self._snapshot.grid}
         snapshot = LiveSnapshot(state, self.trainer.step, self.steps, self._seconds(), list(self.trainer.history),
-                                error=error, **self._watched, **pictures)
+                                error=error, slow=self._slow, **self._watched, **pictures)
         with self._lock:
             self._snapshot = snapshot
-        self._clock["paused"] += time.perf_counter() - started
 
     def _on_step(self, step: int) -> None:
-        if time.perf_counter() - self._clock["last"] >= self.snapshot_every_s:
+        """Between two steps: a snapshot when one is due, the slow-motion pace, and the wait while paused. None of
+        it counts as training time (the Trainer leaves its callback's time out, and so does the run's clock)."""
+        started = time.perf_counter()
+        every = SLOW_SNAPSHOT_S if self._slow else self.snapshot_every_s
+        if started - self._clock["last"] >= every:
             self._publish("training")
             self._clock["last"] = time.perf_counter()
+        if self._slow:
+            _pace(max(0.0, 1.0 / SLOW_STEPS_PER_S - (time.perf_counter() - started)))
+        if not self._running.is_set():
+            self._publish("paused")
+            self._running.wait()
+            self._publish("training")
+        self._clock["paused"] += time.perf_counter() - started
+
+    def pause(self) -> None:
+        """Hold the run after its current step (it keeps its slot); resume() goes on from there."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def set_slow(self, slow: bool) -> None:
+        """Slow motion: about SLOW_STEPS_PER_S steps a second with a snapshot every SLOW_SNAPSHOT_S, so a class can
+        follow single codes as they move; off: full speed."""
+        self._slow = bool(slow)
 
     def start(self) -> None:
         """Start training in a background thread; BusyError when every slot of this server is taken."""
@@ -223,14 +305,18 @@ class LiveRun:
             # The last snapshot is all a page needs now: let go of the model, Adam's state and the training data
             # (47 MB of uint8 images for Fashion-MNIST), or a class's worth of finished runs would fill the memory.
             self.trainer = self._images = self._plane = None
+            # Adam's state is twice the weights (13 of a Fashion run's 17 MB): the app never continues a live run
+            (self.out_dir / RESUME_FILE).unlink(missing_ok=True)
             _running.discard(self)
             slots.release()
 
     def stop(self) -> None:
-        """Ask the run to end after its current step; it saves a checkpoint there first. Nothing, once it has ended."""
+        """Ask the run to end after its current step; it saves a checkpoint there first. Nothing, once it has ended.
+        A paused run is let go first, so that it can stop."""
         trainer = self.trainer
         if trainer is not None:
             trainer.stop()
+        self._running.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True when it has."""

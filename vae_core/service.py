@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,10 @@ from .checkpoint import (
 )
 from .data import INFERENCE_BATCH, ImageDataset, load_image_file
 from .device import select_device
-from .errors import ConfigError, DataError, UnknownNameError, VaeError, unknown_name
-from .fileio import atomic_write_bytes
+from .errors import ConfigError, DataError, VaeError, unknown_name
+from .fileio import atomic_write_bytes, atomic_write_json
 from .images import gif_bytes, grid_png, png_bytes, to_convention, to_uint8
-from .live import LiveRun, LiveSnapshot
+from .live import SLOW_STEPS_PER_S, LiveRun, LiveSnapshot, keep_limits, prune_runs
 from .metrics import evaluation_positions
 from .models.base import Capabilities
 from .registry import get_entry
@@ -38,9 +38,11 @@ from .registry import get_entry
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "LatentService", "ModelInfo", "LatentStats", "Projection", "grid_png", "gif_bytes", "png_bytes", "to_convention",
+    "BoundCurve", "BOUND_KS",
+    "LatentService", "ModelInfo", "LatentStats", "ImageLoss", "Projection", "grid_png", "gif_bytes", "png_bytes",
+    "to_convention",
     "interpolate_linear", "interpolate_slerp", "LatentPlane", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
-    "live_recipes",
+    "live_recipes", "SLOW_STEPS_PER_S", "PriorCoverage", "prior_coverage_of", "HOLE_QUANTILE",
 ]
 
 PROJECTION_METHODS = ("pca", "umap", "tsne")
@@ -102,6 +104,46 @@ class LatentStats:
 
 
 @dataclass(frozen=True)
+class ImageLoss:
+    """One image's loss, term by term, in nats (LatentService.loss_terms)."""
+
+    reconstruction: float  # -log p(x | z) at z = the posterior mean: the model's distortion of this image
+    kl: float | None  # KL(q(z|x) || p(z)) in closed form; None for a model without a KL (AE, VQ-VAE)
+    beta: float | None  # the KL's weight when training minimised reconstruction + beta * KL; None otherwise
+    likelihood: str  # of the pixels: "bernoulli", "gaussian" or "gaussian_learned"
+    obs_std: float  # a Gaussian likelihood's pixel std (unused by a Bernoulli one)
+
+    @property
+    def weighted_kl(self) -> float | None:
+        """beta * KL, or the plain KL when the objective weighs it otherwise (then the sum is the negative ELBO)."""
+        return None if self.kl is None else (1.0 if self.beta is None else self.beta) * self.kl
+
+    @property
+    def total(self) -> float:
+        return self.reconstruction + (self.weighted_kl or 0.0)
+
+
+BOUND_KS = (1, 10, 100, 1000)  # importance samples per image on the bound's curve
+ELBO_DRAWS = 1000  # draws of z that average one image's ELBO reconstruction term (its KL is exact)
+
+
+@dataclass(frozen=True)
+class BoundCurve:
+    """Lower bounds on log p(x) in nats per image (LatentService.bound_curve): the ELBO, and the importance-weighted
+    bound at each k, once per seeded repeat; for one image, or averaged over test images."""
+
+    ks: np.ndarray  # (K,) importance samples
+    iwae: np.ndarray  # (K, R) the bound at each k, one column per repeat
+    elbo: float
+    n_images: int
+
+    @property
+    def iwae_mean(self) -> np.ndarray:
+        """(K,) the mean over the repeats."""
+        return self.iwae.mean(axis=1)
+
+
+@dataclass(frozen=True)
 class Projection:
     """A 2-D map of test-image codes (and optionally of prior samples, fitted together)."""
 
@@ -138,6 +180,48 @@ class LatentPlane:
 
     def project(self, codes: np.ndarray) -> np.ndarray:
         return (np.atleast_2d(codes) - self.origin) @ self.axes
+
+
+HOLE_QUANTILE = 0.9  # a hole is farther from every code than 90% of the codes are from their nearest neighbour
+
+
+@dataclass(frozen=True)
+class PriorCoverage:
+    """How much of the prior N(0, I) the codes of test images cover, measured in the full latent space. A draw of the
+    prior is in a hole when its nearest code is farther than `radius`, the distance within which HOLE_QUANTILE of the
+    codes find their nearest neighbour; codes spread just like the prior leave about 1 - HOLE_QUANTILE of the draws
+    there by chance."""
+
+    hole_share: float  # share of the prior draws in a hole
+    radius: float
+    n_codes: int
+    n_draws: int
+
+
+def _nearest_distances(queries: np.ndarray, points: np.ndarray, skip_self: bool = False) -> np.ndarray:
+    """(m,) Euclidean distance from each query to its nearest point; with skip_self (queries are the points), to its
+    nearest other point. In blocks of rows, so 10,000 codes need no 10,000 x 10,000 matrix."""
+    squared = (points ** 2).sum(1)
+    out = np.empty(len(queries))
+    for start in range(0, len(queries), 1024):
+        block = queries[start:start + 1024]
+        d2 = (block ** 2).sum(1)[:, None] + squared[None] - 2 * block @ points.T  # (b, n)
+        if skip_self:
+            d2[np.arange(len(block)), start + np.arange(len(block))] = np.inf
+        nearest = points[d2.argmin(1)]  # the expansion above cancels digits: measure the winner again, directly
+        out[start:start + len(block)] = np.linalg.norm(block - nearest, axis=1)
+    return out
+
+
+def prior_coverage_of(codes: np.ndarray, draws: np.ndarray, quantile: float = HOLE_QUANTILE) -> PriorCoverage:
+    """PriorCoverage of codes (n, D) against draws (m, D) of the prior."""
+    codes, draws = np.asarray(codes, np.float64), np.asarray(draws, np.float64)
+    if codes.ndim != 2 or draws.ndim != 2 or codes.shape[1] != draws.shape[1] or len(codes) < 2 or not len(draws):
+        raise DataError(f"need two or more codes and some draws of the same width, got shapes {codes.shape} and "
+                        f"{draws.shape}")
+    radius = float(np.quantile(_nearest_distances(codes, codes, skip_self=True), quantile))
+    far = _nearest_distances(draws, codes) > radius
+    return PriorCoverage(hole_share=float(far.mean()), radius=radius, n_codes=len(codes), n_draws=len(draws))
 
 
 def interpolate_linear(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -179,6 +263,7 @@ class _Loaded:
         self.factor_information: dict[tuple[int, int], dict[str, Any]] = {}  # (n, seed) -> LatentService's answer
         self.graphs: dict[str, Path] = {}  # graph part -> the file found or made for these weights
         self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
+        self.subset: tuple[tuple[int, int], tuple] | None = None  # the latest (n, seed) -> _encode_subset's answer
 
     @property
     def dataset(self) -> ImageDataset:
@@ -282,7 +367,7 @@ class LatentService:
             return loaded
         live = self._live.get(model_id)
         at = None if live is None else live.snapshot()
-        if at is not None and at.state == "training":
+        if at is not None and at.state in ("training", "paused"):
             raise VaeError(f"{model_id} is still training (step {at.step} of {at.steps}); it opens when training ends")
         info = self.info(model_id)
         with self._lock:
@@ -308,6 +393,13 @@ class LatentService:
         if base is None:
             raise ConfigError("this service has no runs folder to train into; give it a 'runs' root")
         base.mkdir(parents=True, exist_ok=True)
+        keep, max_bytes = keep_limits()
+        with self._lock:
+            training = {run.out_dir for run in self._live.values() if run.snapshot().state in ("training", "paused")}
+        prune_runs(base, max(keep - 1, 0), max_bytes, training)  # room for the new one
+        with self._lock:
+            for gone in [i for i, run in self._live.items() if not run.out_dir.exists()]:
+                del self._live[gone]
         stamp = time.strftime("%Y%m%d-%H%M%S")
         beta_part = "" if beta is None else f"-beta{beta:g}"
         name = f"live-{recipe}{beta_part}-{stamp}"
@@ -340,6 +432,30 @@ class LatentService:
     def stop_live(self, model_id: str) -> None:
         """Ask the live run to stop after its current step; it checkpoints there, and the model opens as it is."""
         self._live_run(model_id).stop()
+
+    def pause_live(self, model_id: str, paused: bool = True) -> None:
+        """Hold the live run after its current step (paused=True), or let it go on (False)."""
+        run = self._live_run(model_id)
+        run.pause() if paused else run.resume()
+
+    def slow_live(self, model_id: str, slow: bool) -> None:
+        """Slow motion for the live run: a few steps a second, each drawn; or back to full speed."""
+        self._live_run(model_id).set_slow(slow)
+
+    def measure(self, model_id: str, n_images: int = 2000, iwae_images: int = 200) -> dict[str, Any]:
+        """Measure a model's likelihood on its test split (ELBO, its recon and KL, IWAE at k=100) and store it in
+        its metrics.json, as `vae-explorer eval --json` does: the model then takes its place on Compare's
+        rate-distortion plot. Smaller samples than eval's defaults, so a page gets the answer in seconds."""
+        from .data import dataset_for_config
+        from .metrics.evaluate import evaluate
+
+        info = self.info(model_id)
+        model = self._model(model_id)
+        sections = evaluate(model, ["likelihood"], lambda split: dataset_for_config(model.config, split),
+                            n_images=n_images, iwae_images=iwae_images)
+        merged = {**self.metrics(model_id), **sections}
+        atomic_write_json(info.path / METRICS_FILE, merged)
+        return sections["likelihood"]
 
     # --- stored records ------------------------------------------------------------------------------------
     def _read_json(self, model_id: str, name: str) -> dict[str, Any]:
@@ -524,12 +640,16 @@ class LatentService:
         z = self._latents(model_id, z)[:1]
         return np.concatenate([self.decode(model_id, z.cpu().numpy(), k) for k in range(model.config.num_classes)])
 
-    def _discrete(self, model_id: str) -> torch.nn.Module:
+    def _capable(self, model_id: str, capability: str, lacking: str) -> torch.nn.Module:
+        """The model, if it has `capability` (a Capabilities field); else a DataError saying what it `lacks`."""
         model = self._model(model_id)
-        if not model.capabilities.code_grid:
-            raise DataError(f"the code of {model_id} ({model.config.model_type}) is not a grid of codebook entries; "
-                            "only a model with a code grid, such as a VQ-VAE, has one")
+        if not getattr(model.capabilities, capability):
+            raise DataError(f"{model_id} ({model.config.model_type}) {lacking}")
         return model
+
+    def _discrete(self, model_id: str) -> torch.nn.Module:
+        return self._capable(model_id, "code_grid", "has no grid of codebook entries as its code; only a model with "
+                                                    "a code grid, such as a VQ-VAE, has one")
 
     @torch.inference_mode()
     def code_grid(self, model_id: str, z) -> np.ndarray:
@@ -608,6 +728,101 @@ class LatentService:
         model = self._model(model_id)
         scores = anomaly_scores(model, self._one_image(model, image), self._labels(model, label, 1))
         return {name: float(values[0]) for name, values in scores.items()}
+
+    def weights_hash(self, model_id: str) -> str:
+        """The start of the SHA-256 of the model's weights: a cache key that changes when the model is trained again."""
+        return self._get(model_id).weights_hash
+
+    def _bound_model(self, model_id: str) -> torch.nn.Module:
+        return self._capable(model_id, "has_kl", "has no KL term, so it has no ELBO and no importance-weighted "
+                                                 "bound; choose a VAE")
+
+    @torch.inference_mode()
+    def bound_sample_flops(self, model_id: str) -> float:
+        """Floating-point operations of one importance sample of the model's bound on one image, counted in its
+        linear and convolution layers (the rest is a few per pixel), the encoder's share spread over 8 samples: what
+        the size of a test-set average can be chosen by. A dSprites conv net costs about 12 times the Fashion-MNIST
+        MLP. (Counted by hand: torch's FlopCounterMode imports torch._dynamo, 3-6 s on a page's first use.)"""
+        model = self._bound_model(model_id)
+        flops = []
+
+        def count(layer, inputs, output):
+            # each output value (a transposed convolution: each input value) meets one slice weight[0] of the weights
+            values = inputs[0].numel() if getattr(layer, "transposed", False) else output.numel()
+            flops.append(2 * values * layer.weight[0].numel())
+
+        kinds = (torch.nn.Linear, torch.nn.modules.conv._ConvNd)
+        hooks = [layer.register_forward_hook(count) for layer in model.modules() if isinstance(layer, kinds)]
+        try:
+            x = torch.zeros(1, *model.config.image_shape, device=self.device)
+            model.log_importance_weights(x, 8, self._labels(model, 0, 1))
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return sum(flops) / 8
+
+    @torch.inference_mode()
+    def bound_curve(
+        self, model_id: str, image: np.ndarray | None = None, label: int | None = None, *, ks=BOUND_KS,
+        repeats: int = 5, n_images: int = 200, flop_budget: float | None = None, seed: int = 0,
+    ) -> BoundCurve:
+        """The ELBO and the importance-weighted bound (Burda et al. 2016) at each of `ks` importance samples,
+        `repeats` times with seeded draws, in nats per image, as `vae-explorer eval` computes them
+        (metrics.likelihood): for one uint8 (H, W, C) `image` (and its class, for a conditional model), or with
+        image=None averaged over `n_images` test images (the subset `seed` fixes), fewer when the model's samples
+        at every k would cost more than `flop_budget` operations. One image's ELBO has its KL in closed form and
+        its reconstruction term averaged over ELBO_DRAWS draws of z (a hierarchical model's lower-layer KL is
+        taken at each drawn top code); the test set's ELBO averages one draw per image. DataError for a model without
+        a KL: it has no ELBO."""
+        from .data import InMemoryDataset, SubsetDataset
+        from .metrics import evaluate_likelihood
+
+        model = self._bound_model(model_id)
+        ks = np.array([int(k) for k in ks], dtype=np.int64)
+        if not len(ks) or ks.min() < 1 or int(repeats) < 1 or int(n_images) < 1:
+            raise DataError(f"a bound needs k >= 1, repeats >= 1 and n_images >= 1; got ks={ks.tolist()}, "
+                            f"repeats={repeats}, n_images={n_images}")
+        if image is None:
+            test = self._get(model_id).dataset
+            n = int(n_images)
+            if flop_budget is not None:
+                per_image = self.bound_sample_flops(model_id) * ks.sum() * int(repeats)
+                n = max(1, min(n, int(flop_budget // per_image)))
+            images = elbo_images = SubsetDataset(test, evaluation_positions(len(test), n, seed))
+        else:
+            self._one_image(model, image)  # DataError for an image of another size
+            pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]  # (1, C, H, W) uint8
+            y = self._labels(model, label, 1)
+            y = None if y is None else y.cpu()
+            images = InMemoryDataset("image", "test", pixels, y)
+            elbo_images = InMemoryDataset("image", "test", pixels.expand(ELBO_DRAWS, -1, -1, -1),
+                                          None if y is None else y.expand(ELBO_DRAWS))
+        n = len(images)
+        elbo = evaluate_likelihood(model, elbo_images, n_images=len(elbo_images), iwae_k=1, iwae_images=1,
+                                   seed=seed)["elbo"]
+        seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(len(ks), int(repeats)))
+        iwae = [[evaluate_likelihood(model, images, n_images=n, iwae_k=int(k), iwae_images=n, seed=int(s))["iwae"]
+                 for s in row] for k, row in zip(ks, seeds)]
+        return BoundCurve(ks=ks, iwae=np.asarray(iwae, dtype=np.float64), elbo=float(elbo), n_images=n)
+
+    @torch.inference_mode()
+    def loss_terms(self, model_id: str, image: np.ndarray, label: int | None = None) -> ImageLoss:
+        """The two terms of one uint8 (H, W, C) image's loss, in nats (and its class, for a conditional model): the
+        reconstruction -log p(x | z) at the posterior mean (model.distortion: repeatable, unlike a one-sample
+        estimate) and the closed-form KL(q(z|x) || p(z)), with the weight beta the training loss gave that KL."""
+        model = self._model(model_id)
+        x, y = self._one_image(model, image), self._labels(model, label, 1)
+        posterior = model.encode(x, y)
+        has_kl = model.capabilities.has_kl
+        config = model.config
+        return ImageLoss(
+            reconstruction=float(model.distortion(x, y, mean=posterior.mean)[0]),
+            kl=float(posterior.kl_per_dim().double().sum()) if has_kl else None,
+            # a capacity target, beta-TCVAE's weights on parts of the KL, a hierarchy's warm-up: no single beta
+            beta=float(config.beta) if has_kl and getattr(config, "objective", None) == "beta" else None,
+            likelihood=config.likelihood,
+            obs_std=float(model.log_obs_std.exp()),
+        )
 
     def factor_information(self, model_id: str, n: int = 5000, seed: int = 0) -> dict[str, Any] | None:
         """How much each latent tells about each ground-truth factor: mutual information between the posterior
@@ -750,6 +965,30 @@ class LatentService:
             prior_coords=prior.astype(np.float32), explained=explained, exact=model.latent_dim == 2,
         )
 
+    @torch.inference_mode()
+    def prior_coverage(self, model_id: str, n: int = DEFAULT_MAP_IMAGES, seed: int = 0) -> PriorCoverage:
+        """How much of N(0, I) the codes of `n` test images (the subset `seed` fixes) cover, against `n` draws of the
+        prior (see PriorCoverage). A test image's code is one draw of its posterior q(z|x), where the decoder was
+        trained: in a VAE's unused latents that is noise like the prior's, where the posterior mean is a constant 0.
+        An autoencoder's posterior is a point, its code. The noise, then the prior draws, come from one generator
+        seeded with `seed`."""
+        loaded = self._get(model_id)
+        model = loaded.model
+        if not model.capabilities.normal_prior:
+            raise DataError(f"{model_id} samples from a prior over code grids, not N(0, I): it has no coverage of N(0, I)")
+        dataset = loaded.dataset
+        n = int(min(max(int(n), 2), len(dataset)))
+        means, stds = [], []
+        for idx in evaluation_positions(len(dataset), n, seed).split(INFERENCE_BATCH):
+            batch = dataset.get(idx, device=self.device)
+            posterior = model.encode(batch.images, batch.labels if model.capabilities.needs_class else None)
+            means.append(posterior.mean.double().cpu().numpy())
+            stds.append(posterior.std.double().cpu().numpy())
+        mean, std = np.concatenate(means), np.concatenate(stds)  # (n, D)
+        rng = np.random.default_rng(seed)
+        codes = mean + std * rng.standard_normal(mean.shape)
+        return prior_coverage_of(codes, rng.standard_normal(mean.shape))
+
     def project(
         self,
         model_id: str,
@@ -796,6 +1035,33 @@ class LatentService:
         _write_projection(self.cache_dir / "projections" / key, projection)
         report(1.0, f"done in {projection.seconds:.1f} s")
         return projection
+
+    def latent_pair(
+        self, model_id: str, n: int, dims: tuple[int, int], seed: int = 0, prior_samples: int = 0
+    ) -> Projection:
+        """The codes of `n` test images (project's subset for `seed`) on two of their own latents, dims[0] across
+        and dims[1] up, with no flattening (method "latents"); prior draws are N(0, 1) on both. The model keeps its
+        latest subset's codes in memory, so choosing another pair encodes nothing (1,000 dSprites images: ~0.5 s)."""
+        loaded = self._get(model_id)
+        d = loaded.model.latent_dim
+        if len(dims) != 2 or not all(0 <= int(k) < d for k in dims):
+            raise DataError(f"choose two latents in 0..{d - 1}, got {list(dims)}")
+        prior_samples = int(max(prior_samples, 0))
+        if prior_samples and not loaded.model.capabilities.normal_prior:
+            raise DataError(f"{model_id} samples from a prior over code grids, not N(0, I): plot it without prior "
+                            "samples")
+        n = int(min(max(int(n), 2), len(loaded.dataset)))
+        start = time.perf_counter()
+        kept = loaded.subset
+        hit = kept is not None and kept[0] == (n, int(seed))
+        if not hit:
+            kept = loaded.subset = ((n, int(seed)), self._encode_subset(loaded, n, seed, lambda fraction, text: None))
+        latents, labels, factors, positions = kept[1]
+        prior = np.random.default_rng(seed).standard_normal((prior_samples, 2)).astype(np.float32)
+        return Projection(
+            coords=latents[:, [int(k) for k in dims]], indices=positions, labels=labels, factors=factors,
+            prior_coords=prior, method="latents", seconds=time.perf_counter() - start, from_cache=hit,
+        )
 
     @torch.inference_mode()
     def _encode_subset(self, loaded: _Loaded, n: int, seed: int, report):

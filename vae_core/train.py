@@ -277,7 +277,9 @@ class Trainer:
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or stopping:
                     self.save(final, images_per_s)
                 if on_step is not None:
+                    called = time.perf_counter()
                     on_step(self.step)
+                    interval_start += time.perf_counter() - called  # a caller's work or pause is not training time
                 if stopping:
                     break
         except KeyboardInterrupt:

@@ -24,13 +24,24 @@ def show(
     ncol: int | None = None,
     captions: list[str] | None = None,
     pixels: int = TILE_PIXELS,
+    row_labels: list[str] | None = None,
 ) -> bytes:
-    """Draw uint8 (B, H, W, C) images as one grid PNG (or, with `captions`, as separate captioned pictures) and a
-    button that downloads the grid; returns the grid's PNG bytes."""
+    """Draw uint8 (B, H, W, C) images as one grid PNG (or, with `captions`, as separate captioned pictures; with
+    `row_labels`, one per row, each row beside its label) and a button that downloads the grid; returns the grid's
+    PNG bytes."""
     ncol = ncol or max(1, math.ceil(math.sqrt(len(images))))
     scale = tile_scale(images, pixels)
     grid = grid_png(images, ncol, scale)
-    if captions is None:
+    if row_labels is not None:
+        rows = math.ceil(len(images) / ncol)
+        if len(row_labels) != rows:
+            raise ValueError(f"{len(row_labels)} row labels for a grid of {rows} rows")
+        with st.container(gap=None):  # the rows close together, as in the grid
+            for r, text in enumerate(row_labels):
+                label, row = st.columns([1, 6], vertical_alignment="center")
+                label.caption(text)
+                row.image(grid_png(images[r * ncol:(r + 1) * ncol], ncol, scale), output_format="PNG")
+    elif captions is None:
         st.image(grid, output_format="PNG")  # PNG, at its own size: no JPEG blur, no resampling of the pixels
     else:
         st.image([png_bytes(image, scale) for image in images], caption=captions, output_format="PNG")

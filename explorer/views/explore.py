@@ -78,6 +78,58 @@ def _unslidered(model, stats, start: image_picker.Picked) -> None:
                    f"{model.latent_dim}; the others keep {start.caption}'s values.")
 
 
+def _loss_words(model, loss) -> str:
+    """The readout's numbers in words: each term, what the sum is, and why a term is missing or can be negative."""
+    recon = f"reconstruction −log p(x | z) = {loss.reconstruction:.1f} nats"
+    if loss.kl is None:
+        why = ("a VQ-VAE's code is a grid of codebook entries, not a distribution q(z|x)"
+               if model.capabilities.code_grid else "an autoencoder's code is one point, and no prior pulls it anywhere")
+        return f"The start image's {recon}, decoded from its code. There is no KL term: {why}."
+    words = (f"The start image's {recon}, decoded from its mean code (the reconstruction you see; not averaged over "
+             "codes drawn from q(z|x)), plus ")
+    if loss.beta is None:
+        words += (f"KL(q(z|x) ‖ p(z)) = {loss.kl:.1f} nats, unweighted: this model's training loss does not weigh the "
+                  f"whole KL by one β. Sum: {loss.total:.1f} nats, the negative ELBO.")
+    else:
+        elbo = "the negative ELBO." if loss.beta == 1 else (
+            "what training minimised; with β = 1 it would be the negative ELBO, "
+            f"{loss.reconstruction + loss.kl:.1f} nats.")
+        words += (f"β × KL(q(z|x) ‖ p(z)) = {loss.beta:g} × {loss.kl:.1f} = {loss.weighted_kl:.1f} nats. Sum: "
+                  f"{loss.total:.1f} nats, {elbo}")
+    if loss.likelihood.startswith("gaussian"):
+        words += (f" Why the reconstruction term can be negative: with a Gaussian likelihood it is −log of a density, "
+                  f"not of a probability, and with a pixel std of {loss.obs_std:.2g} that density exceeds 1 wherever "
+                  "the reconstruction is close, so its −log falls below 0.")
+    return words
+
+
+def loss_readout(model, start: image_picker.Picked) -> None:
+    """The start image's loss, its two terms on one scale in nats: a stacked bar and the numbers in words."""
+    if start.image is None:
+        return
+    import plotly.graph_objects as go
+
+    loss = state.service().loss_terms(model.id, start.image, start.label)
+    terms = {"reconstruction": loss.reconstruction}
+    if loss.kl is not None:
+        terms["β × KL" if loss.beta is not None else "KL"] = loss.weighted_kl
+    fig = go.Figure([
+        go.Bar(x=[value], y=["loss"], orientation="h", name=name, text=f"{value:.1f}", textposition="inside",
+               insidetextanchor="middle", hovertemplate=f"{name}: %{{x:.2f}} nats<extra></extra>")
+        for name, value in terms.items()
+    ])
+    if len(terms) > 1:  # the sum, where the bars end (a negative term starts left of 0)
+        fig.add_trace(go.Scatter(x=[loss.total], y=["loss"], mode="markers", name="sum",
+                                 marker=dict(symbol="diamond", size=12, color="black"),
+                                 hovertemplate="sum: %{x:.2f} nats<extra></extra>"))
+    fig.update_layout(barmode="relative", height=150, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="nats",
+                      yaxis=dict(visible=False), showlegend=True,
+                      legend=dict(orientation="h", x=0, y=1, yanchor="bottom", bgcolor="rgba(0,0,0,0)"))
+    left, right = st.columns([3, 2], gap="large")
+    left.plotly_chart(fig, key="explore.loss", config={"displayModeBar": False})
+    right.caption(_loss_words(model, loss))
+
+
 @st.fragment
 def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
     """Re-runs alone when a slider is let go (the browser decodes while it is dragged) or, on the server path,
@@ -114,6 +166,27 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
 
 
 MAX_TRAVERSAL_ROWS = 12
+# A latent names a factor when it holds at least this share of the factor's entropy. Latents the decoder ignores
+# reach 0.1-0.21 on the shipped dSprites models (tiny wiggles of an unused mean that follow the position), so a share
+# below 0.2 is no more than a latent that carries nothing shows.
+FACTOR_SHARE = 0.2
+
+
+def factor_labels(info: dict, dims: list[int], active: np.ndarray) -> list[str]:
+    """One label per latent, e.g. "z3 · posX (0.71)": the factor it tells most about, with the share of that factor's
+    entropy it holds (info: state.factor_information's)."""
+    labels = []
+    for d in dims:
+        shares = info["normalized_mi"][d]  # (F,)
+        best = int(np.argmax(shares))
+        if not active[d]:
+            text = "inactive"
+        elif shares[best] < FACTOR_SHARE:
+            text = "no single factor"
+        else:
+            text = f"{info['factor_names'][best]} ({shares[best]:.2f})"
+        labels.append(f"z{d} · {text}")
+    return labels
 
 
 def traversal(model, stats, start: image_picker.Picked) -> None:
@@ -122,6 +195,7 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
     low, high = latent_sliders.bounds(stats, spread_of(model))
     svc = state.service()
     groups = svc.latent_groups(model.id)
+    info = state.factor_information(model.id)  # ground-truth factors (dSprites): each row is labelled by one
     for name, members in groups.items():
         ordered = [int(d) for d in stats.order if int(d) in set(members)]
         active = [d for d in ordered if stats.active[d]]
@@ -131,13 +205,18 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
         ranges = np.linspace(low[dims], high[dims], cols, axis=1)  # (rows, cols): each latent's own slider range
         grid = svc.traverse(model.id, start.code, dims, ranges, label=class_of(model))
         image_grid.show(f"explore.traversal.{name}", grid.reshape(-1, *grid.shape[2:]), ncol=cols, pixels=64,
-                        file_name=f"{model.name}_traversal_{name.split()[0]}.png")
+                        file_name=f"{model.name}_traversal_{name.split()[0]}.png",
+                        row_labels=None if info is None else factor_labels(info, dims, stats.active))
         order = "largest KL first" if model.capabilities.has_kl else "most varying first"
         st.caption(
             f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)} "
             f"({'active latents' if active else 'no latent is active yet, so all of them'}, {order}). Each row sweeps "
             f"one latent from the left end of its slider range to the right end while every other latent keeps the "
             f"value of {start.caption}."
+            + ("" if info is None else
+               " Beside each row: the factor its latent tells most about, with the share of that factor's entropy it "
+               f"holds (its cell in the heat-map above). Below {FACTOR_SHARE:g} it says \"no single factor\": even "
+               "latents the decoder ignores reach 0.1–0.2.")
         )
     if model.capabilities.layered:
         st.caption(
@@ -280,6 +359,7 @@ def main() -> None:
             st.caption(f"A {model.model_type} has no prior its codes were pulled to: the sliders span three standard "
                        "deviations of real images' codes.")
         class_choice.show(state.key(PAGE, "y"), model)
+    loss_readout(model, start)
     sliders_and_picture(model, stats, start)
     restyle(model, start)
     code_grid(model, start)

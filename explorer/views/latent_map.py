@@ -1,4 +1,5 @@
-"""Latent map: the codes of many test images flattened to 2-D (PCA, UMAP or t-SNE), coloured by class or factor."""
+"""Latent map: the codes of many test images flattened to 2-D (PCA, UMAP or t-SNE), or on two of their own latents,
+coloured by class or factor."""
 from __future__ import annotations
 
 import csv
@@ -9,16 +10,27 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import palette, state
-from explorer.components import image_grid
+from explorer.components import image_grid, latent_sliders
 from vae_core.service import DEFAULT_MAP_IMAGES, Projection
 
 PAGE = "map"
-METHODS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+METHODS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE", "latents": "Two latents"}  # "latents": no flattening
 CHART = "map.chart"
 
 
 def most_images(model) -> int:
     return min(10_000, state.last_index(model) + 1)
+
+
+def top_latents(model) -> list[int]:
+    """The two latents with the most KL (the most varying, without a KL): on dSprites, the ones that hold the
+    position. A one-latent model plots z0 against itself."""
+    order = [int(d) for d in state.latent_stats(model.id).order]
+    return (order * 2)[:2]
+
+
+def last_latent(model) -> int:
+    return model.latent_dim - 1
 
 
 PARAMS = {
@@ -27,6 +39,8 @@ PARAMS = {
     "colour": state.choice("class", state.colourings),
     "prior": state.flag(False),
     "sel": state.integer(-1, -1, state.last_index),
+    "zx": state.integer(lambda model: top_latents(model)[0], 0, last_latent),  # "Two latents": the one across
+    "zy": state.integer(lambda model: top_latents(model)[1], 0, last_latent),  # and the one up
 }
 
 
@@ -39,7 +53,19 @@ def _on_pick() -> None:
         state.put(PAGE, "sel", int(index))
 
 
-def figure(model, projection: Projection, colour: str) -> go.Figure:
+def classes_of(projection: Projection, summary: dict, colour: str) -> np.ndarray | None:
+    """Each point's class when `colour` is the class, or a factor that is the class (dSprites' shape): its values have
+    no order, so they take the class colours rather than a sequential scale."""
+    names = summary["factor_names"] or []
+    if projection.labels is None:
+        return None
+    if colour == "class" or (projection.factors is not None and colour in names
+                             and np.array_equal(projection.factors[:, names.index(colour)], projection.labels)):
+        return projection.labels
+    return None
+
+
+def figure(model, projection: Projection, colour: str, axes: tuple[str, str]) -> go.Figure:
     summary = state.dataset_summary(model.id)
     coords, indices = projection.coords, projection.indices
     fig = go.Figure()
@@ -49,20 +75,23 @@ def figure(model, projection: Projection, colour: str) -> go.Figure:
             marker=dict(size=4, color=palette.PRIOR, opacity=0.35), hoverinfo="skip",
         ))
     hover = "test image #%{customdata}<extra>%{fullData.name}</extra>"
-    if colour == "class" and projection.labels is not None:
+    classes = classes_of(projection, summary, colour)
+    if classes is not None:
         names = summary["class_names"]
-        for label in np.unique(projection.labels):
-            mask = projection.labels == label
+        for label in np.unique(classes):
+            mask = classes == label
             fig.add_trace(go.Scattergl(
-                x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"class {names[int(label)]}",
+                x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"{colour} {names[int(label)]}",
                 customdata=indices[mask], hovertemplate=hover, marker=dict(size=6, color=palette.class_colour(label)),
             ))
     elif projection.factors is not None and colour in (summary["factor_names"] or []):
-        values = projection.factors[:, summary["factor_names"].index(colour)]
+        column = summary["factor_names"].index(colour)
+        values, last = projection.factors[:, column], summary["factor_sizes"][column] - 1
         fig.add_trace(go.Scattergl(
             x=coords[:, 0], y=coords[:, 1], mode="markers", name="test images", customdata=indices,
-            hovertemplate=hover, marker=dict(size=6, color=values, colorscale=palette.FACTOR_SCALE,
-                                                                colorbar=dict(title=colour)),
+            text=[f"{colour} {v:g} (of 0–{last})" for v in values],
+            hovertemplate="test image #%{customdata}<br>%{text}<extra></extra>",
+            marker=dict(size=6, color=values, colorscale=palette.FACTOR_SCALE, colorbar=dict(title=colour)),
         ))
     else:
         fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test images",
@@ -73,7 +102,9 @@ def figure(model, projection: Projection, colour: str) -> go.Figure:
         fig.add_trace(go.Scattergl(x=[coords[row, 0]], y=[coords[row, 1]], mode="markers", name="selected",
                                    hoverinfo="skip", marker=dict(size=16, symbol="star", color="black")))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
-                      xaxis_title=f"{METHODS[projection.method]} 1", yaxis_title=f"{METHODS[projection.method]} 2")
+                      xaxis_title=axes[0], yaxis_title=axes[1])
+    if projection.method == "latents":  # one scale on both axes: a tilt in the cloud is a tilt in the code
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
 
 
@@ -110,6 +141,44 @@ def selection(model) -> None:
         open_in_explore(model, index)
 
 
+def flattened(model, n: int, method: str, prior: bool) -> tuple[Projection, tuple[str, str], str]:
+    """The codes flattened to 2-D by PCA, UMAP or t-SNE (a progress bar while that is computed), the axes' titles and
+    a name for the downloads."""
+    bar = st.progress(0.0, text=f"Mapping {n:,} codes with {METHODS[method]}…")
+    projection = state.projection(model.id, n, method, 0, n if prior else 0,
+                                  progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text))
+    bar.empty()
+    made = f"loaded from the cache (computing it took {projection.seconds:.1f} s)" if projection.from_cache \
+        else f"computed in {projection.seconds:.1f} s"
+    st.caption(f"{METHODS[method]} of {len(projection.coords):,} codes ({model.latent_dim} latents → 2): {made}.")
+    return projection, (f"{METHODS[method]} 1", f"{METHODS[method]} 2"), f"{model.name}_{method}_map"
+
+
+def two_latents(model, n: int, prior: bool) -> tuple[Projection, tuple[str, str], str]:
+    """The codes on two of their own latents, chosen here (largest KL first), the axes' titles and a name for the
+    downloads."""
+    stats = state.latent_stats(model.id)
+    dims = [int(d) for d in stats.order]
+
+    def label(dim: int) -> str:
+        return latent_sliders.label(stats, dim, model.capabilities.has_kl)
+
+    picks = st.columns([2, 2, 5])
+    zx = picks[0].selectbox("Across (x)", dims, key=state.key(PAGE, "zx"), format_func=label, persist_state="session")
+    zy = picks[1].selectbox("Up (y)", dims, key=state.key(PAGE, "zy"), format_func=label, persist_state="session")
+    with st.spinner(f"Encoding {n:,} test images…"):
+        projection = state.service().latent_pair(model.id, n, (zx, zy), 0, n if prior else 0)
+    factors = state.dataset_summary(model.id)["factor_names"] or []
+    picks[2].caption(
+        f"z{zx} against z{zy} for {len(projection.coords):,} test images: each image's mean code, nothing fitted. "
+        + ("A disentangled model puts posX along one latent and posY along another, so with those two here the codes "
+           "form a grid (colour by posX, then posY); an entangled one gives a rotated or curved blob."
+           if {"posX", "posY"} <= set(factors) else
+           "Where classes overlap on these two latents, the other latents must tell them apart.")
+    )
+    return projection, (label(zx), label(zy)), f"{model.name}_z{zx}_z{zy}"
+
+
 def main() -> None:
     model = state.require_model()
     state.bind(PAGE, PARAMS, model)
@@ -119,14 +188,15 @@ def main() -> None:
         "alike land close together. Well-separated groups mean the code holds what tells classes apart; a map with "
         "no gaps between them means you can walk from one to another through plausible images."
     )
-    controls = st.columns([3, 2, 2, 2])
+    controls = st.columns([2, 4, 2, 2])
     most = most_images(model)
     n = controls[0].slider("Test images", 2, most, step=10 if most >= 1000 else 1, key=state.key(PAGE, "n"),
                            persist_state="session")
     method = controls[1].segmented_control("Method", list(METHODS), key=state.key(PAGE, "method"),
                                            format_func=METHODS.get, required=True, persist_state="session",
                                            help="PCA is instant and linear. UMAP and t-SNE keep neighbours together "
-                                                "but bend distances; UMAP compiles itself the first time (tens of seconds).")
+                                                "but bend distances; UMAP compiles itself the first time (tens of "
+                                                "seconds). Two latents: no flattening, one latent across, one up.")
     colour = controls[2].selectbox("Colour by", state.colourings(model), key=state.key(PAGE, "colour"),
                                    persist_state="session")
     prior = controls[3].toggle("Overlay prior samples", key=state.key(PAGE, "prior"), persist_state="session",
@@ -135,22 +205,15 @@ def main() -> None:
                                                                     "not points of N(0, I) in this space.")
     prior = prior and model.capabilities.normal_prior
 
-    bar = st.progress(0.0, text=f"Mapping {n:,} codes with {METHODS[method]}…")
-    projection = state.projection(model.id, n, method, 0, n if prior else 0,
-                                  progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text))
-    bar.empty()
-    made = f"loaded from the cache (computing it took {projection.seconds:.1f} s)" if projection.from_cache \
-        else f"computed in {projection.seconds:.1f} s"
-    st.caption(f"{METHODS[method]} of {len(projection.coords):,} codes ({model.latent_dim} latents → 2): {made}.")
+    projection, axes, name = two_latents(model, n, prior) if method == "latents" else flattened(model, n, method, prior)
     left, right = st.columns([3, 1], gap="large")
     with left:
         st.plotly_chart(
-            figure(model, projection, colour), key=CHART, on_select=_on_pick, selection_mode="points",
-            config={"toImageButtonOptions": {"format": "png", "filename": f"{model.name}_{method}_map", "scale": 2}},
+            figure(model, projection, colour, axes), key=CHART, on_select=_on_pick, selection_mode="points",
+            config={"toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}},
         )
-        st.download_button("Download coordinates (CSV)", coordinates_csv(projection),
-                           file_name=f"{model.name}_{method}_map.csv", mime="text/csv", key="map.csv",
-                           on_click="ignore", icon=":material/download:")
+        st.download_button("Download coordinates (CSV)", coordinates_csv(projection), file_name=f"{name}.csv",
+                           mime="text/csv", key="map.csv", on_click="ignore", icon=":material/download:")
         if prior:
             st.caption(
                 "Grey: codes drawn from the prior N(0, I), mapped together with the images. Prior samples that fall "

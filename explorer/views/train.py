@@ -7,16 +7,18 @@ import streamlit as st
 
 from explorer import palette, state
 from vae_core.errors import UnknownNameError
-from vae_core.service import LiveSnapshot, grid_png, live_recipes
+from vae_core.service import SLOW_STEPS_PER_S, LiveSnapshot, grid_png, live_recipes
 
 RUN_KEY = "train.run"  # session key: the model id of the run this session started
 BETAS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 REFRESH_S = 1.0
 MAX_STEPS = 20_000  # Fashion-MNIST: about 5 minutes here
 GRID_PIXELS = 28  # about how wide each decoded image of the plane is drawn
+ACTIVE = ("training", "paused")  # a run in these states holds its slot and is drawn every second
 
 
 def _start(recipe: str, steps: int, beta: float) -> None:
+    st.session_state.pop("train.slow", None)
     with state.shown_errors():
         st.session_state[RUN_KEY] = state.service().start_live(recipe, steps=steps, beta=beta)
 
@@ -36,6 +38,57 @@ def _this_sessions_run() -> LiveSnapshot | None:
 def _stop() -> None:
     with state.shown_errors():
         state.service().stop_live(st.session_state[RUN_KEY])
+
+
+def _pause(paused: bool) -> None:
+    with state.shown_errors():
+        state.service().pause_live(st.session_state[RUN_KEY], paused)
+
+
+def _slow() -> None:
+    with state.shown_errors():
+        state.service().slow_live(st.session_state[RUN_KEY], bool(st.session_state["train.slow"]))
+
+
+def _measure(model_id: str) -> None:
+    with state.shown_errors(), st.spinner("Measuring the test ELBO…"):
+        state.service().measure(model_id)
+        state.metrics.clear()
+
+
+def controls(snapshot: LiveSnapshot) -> None:
+    """Pause, resume, slow motion and stop, for a run that is training or paused."""
+    paused = snapshot.state == "paused"
+    columns = st.columns([1, 1, 2, 3], vertical_alignment="center")
+    if paused:
+        columns[0].button("Resume", on_click=_pause, args=(False,), icon=":material/play_arrow:", key="train.resume",
+                          type="primary")
+    else:
+        columns[0].button("Pause", on_click=_pause, args=(True,), icon=":material/pause:", key="train.pause",
+                          help="Hold the run here: the codes and the plane stay as they are until you resume.")
+    columns[1].button("Stop", on_click=_stop, icon=":material/stop:", key="train.stop",
+                      help="End after the current step; the model is saved as it is and opens like any other.")
+    st.session_state.setdefault("train.slow", snapshot.slow)  # a new run starts at full speed (see _start)
+    columns[2].toggle("Slow motion", key="train.slow", on_change=_slow,
+                      help=f"About {SLOW_STEPS_PER_S:g} steps a second, each one drawn, so single codes can be "
+                           "followed as they move. Training time does not count the waiting.")
+
+
+def measured(model_id: str) -> None:
+    """A finished run's Measure button, or what it measured, and the way to Compare's rate-distortion plot."""
+    likelihood = state.metrics(model_id).get("likelihood")
+    if likelihood is None:
+        st.button("Measure", on_click=_measure, args=(model_id,), icon=":material/straighten:", key="train.measure",
+                  help="Compute its test ELBO, split into rate (KL) and distortion (reconstruction), so that it "
+                       "joins the other models on Compare β's rate-distortion plot.")
+        return
+    st.markdown(f"Test ELBO **{likelihood['elbo']:.1f}** nats per image: rate (KL) **{likelihood['kl']:.2f}**, "
+                f"distortion (reconstruction) **{likelihood['recon']:.1f}**.")
+    others = [m.id for m in state.healthy(state.models()) if m.id != model_id
+              and m.dataset == state.service().info(model_id).dataset and m.capabilities.has_kl
+              and m.latent_dim == 2 and "likelihood" in state.metrics(m.id)][:4]
+    st.page_link("views/compare.py", label="See it on Compare β's rate-distortion plot", icon=":material/compare:",
+                 query_params={"model": model_id, "models": ",".join([model_id, *others])})
 
 
 def loss_figure(snapshot: LiveSnapshot) -> go.Figure:
@@ -74,9 +127,8 @@ def show_run(model_id: str) -> LiveSnapshot:
     status = (f"{snapshot.state}: step {snapshot.step:,} of {snapshot.steps:,} · {snapshot.seconds:.1f} s of "
               f"training{speed}")
     st.progress(snapshot.step / max(snapshot.steps, 1), text=status)
-    if snapshot.state == "training":
-        st.button("Stop", on_click=_stop, icon=":material/stop:", key="train.stop",
-                  help="End after the current step; the model is saved as it is and opens like any other.")
+    if snapshot.state in ACTIVE:
+        controls(snapshot)
     elif snapshot.state == "failed":
         st.error(f"Training failed: {snapshot.error}")
     else:
@@ -84,6 +136,7 @@ def show_run(model_id: str) -> LiveSnapshot:
         st.success(f"{done}: `{model_id}` is saved and listed with the other models.")
         st.page_link("views/explore.py", label="Open it in Explore", icon=":material/tune:",
                      query_params={"model": model_id})
+        measured(model_id)
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(codes_figure(snapshot), key="train.codes", config={"displayModeBar": False})
@@ -108,7 +161,7 @@ def main() -> None:
     )
     recipes = live_recipes()
     current = _this_sessions_run()
-    running = current is not None and current.state == "training"
+    running = current is not None and current.state in ACTIVE
     with st.container(border=True):
         columns = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
         recipe = columns[0].selectbox("Data and network", list(recipes), format_func=lambda name: recipes[name][0],
@@ -131,7 +184,7 @@ def main() -> None:
     @st.fragment(run_every=refresh)
     def live() -> None:
         drawn = show_run(model_id)
-        if running and drawn.state != "training":
+        if running and drawn.state not in ACTIVE:
             state.models.clear()  # the picker (and the link to Explore) must list the finished model
             st.rerun()  # redraw the whole page, with the controls enabled again
 

@@ -90,3 +90,31 @@ def test_a_run_the_server_no_longer_has_is_forgotten(runs):
     at.run()
     assert_clean(at)
     assert "train.run" not in at.session_state and not at.get("progress")
+
+
+def test_pause_resume_slow_motion_and_measure(runs):
+    at = start(20_000)
+    at.button(key="train.pause").click().run()
+    assert_clean(at)
+    deadline = time.monotonic() + WAIT_S
+    while not any("paused" in p.proto.text for p in at.get("progress")):
+        assert time.monotonic() < deadline, "the run never showed as paused"
+        time.sleep(0.3)
+        at.run()
+    held = [p.proto.text for p in at.get("progress")]
+    time.sleep(1.5)
+    at.run()
+    assert [p.proto.text for p in at.get("progress")] == held, "a paused run moved on"
+    assert at.button(key="train.start").disabled  # a paused run keeps its slot
+    at.button(key="train.resume").click().run()
+    at.toggle(key="train.slow").set_value(True).run()
+    assert_clean(at)
+    at.button(key="train.stop").click().run()
+    at = wait_for(at, "Stopped")
+    at.button(key="train.measure").click().run()
+    assert_clean(at)
+    assert any("Test ELBO" in m.value and "rate (KL)" in m.value for m in at.markdown)
+    (folder,) = [p for p in runs.iterdir() if p.name.startswith("live-digits_2d")]
+    assert json.loads((folder / "metrics.json").read_text())["likelihood"]["kl"] > 0
+    link = next(p for p in at.get("page_link") if "Compare" in p.proto.label)
+    assert f"models=runs%2F{folder.name}" in link.proto.query_string  # Compare opens with this run among its models

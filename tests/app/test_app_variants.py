@@ -17,7 +17,7 @@ def test_every_page_runs_with_each_variant(name):
         assert_clean(at)
         assert at.title, page
         assert at.query_params["model"] == model_id, page
-        assert at.image or at.get("plotly_chart") or (page == "anomaly" and at.info), f"{page} shows no picture"
+        assert at.image or at.get("plotly_chart") or (page in ("anomaly", "bound") and at.info), f"{page} shows no picture"
 
 
 def test_cvae_draws_the_chosen_class_and_restyles_the_code():

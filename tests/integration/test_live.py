@@ -3,6 +3,9 @@ keeps the model, only MAX_RUNS_ENV runs train at once, and bad requests fail bef
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import time
 
 import numpy as np
 import pytest
@@ -135,3 +138,88 @@ def test_the_service_trains_into_its_runs_root_and_opens_the_model_when_done(tmp
     assert service.encode_indices(model_id, [0]).shape == (1, 2)
     with pytest.raises(UnknownNameError, match="live run"):
         service.live_snapshot("runs/nothing")
+
+
+def wait_state(run: LiveRun, wanted: str) -> live.LiveSnapshot:
+    deadline = time.monotonic() + WAIT_S
+    while run.snapshot().state != wanted:
+        assert time.monotonic() < deadline, f"the run never reached {wanted!r}"
+        time.sleep(0.02)
+    return run.snapshot()
+
+
+def test_a_paused_run_holds_its_step_and_its_clock_and_resumes(tmp_path):
+    run = LiveRun("digits_2d", tmp_path / "run", steps=100_000, device="cpu", snapshot_every_s=0.05)
+    run.start()
+    run.pause()
+    held = wait_state(run, "paused")
+    time.sleep(1.5)
+    assert run.snapshot().step == held.step and run.snapshot().state == "paused"
+    run.resume()
+    moving = wait_state(run, "training")
+    time.sleep(0.3)
+    run.pause()
+    later = wait_state(run, "paused")
+    assert later.step > held.step
+    assert later.seconds < moving.seconds + 1.0, "the pause was counted as training time"
+    run.stop()  # a paused run can be stopped
+    snapshot = finished(run)
+    assert snapshot.state == "stopped"
+    wall = json.loads((tmp_path / "run" / "training.json").read_text())["wall_time_s"]
+    assert wall < snapshot.seconds + 1.0  # the checkpoint's training time leaves the 1.5 s pause out too
+    assert not (tmp_path / "run" / "resume.pt").exists(), "the optimizer state of a live run stayed on disk"
+
+
+def test_slow_motion_keeps_a_classroom_pace(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr(live, "_pace", lambda seconds: (waits.append(seconds), time.sleep(seconds)))
+    run = LiveRun("digits_2d", tmp_path / "run", steps=100_000, device="cpu")
+    run.set_slow(True)
+    run.start()
+    wait_state(run, "training")
+    first, started = run.trainer.step, time.monotonic()  # the trainer's own count: snapshots lag behind it
+    time.sleep(2.0)
+    assert (run.trainer.step - first) / (time.monotonic() - started) <= live.SLOW_STEPS_PER_S * 1.3
+    time.sleep(0.5)
+    assert run.snapshot().slow and waits
+    run.set_slow(False)
+    time.sleep(0.2)  # the step under way when it was switched off may still wait
+    before, first = len(waits), run.trainer.step
+    time.sleep(1.0)
+    assert len(waits) == before and run.trainer.step > first  # full speed: steps and no waits
+    run.stop()
+    finished(run)
+
+
+def _fake_run(root, name: str, megabytes: float, age_s: float):
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"\0" * int(megabytes * 1024 * 1024))
+    stamp = time.time() - age_s
+    os.utime(folder, (stamp, stamp))
+    return folder
+
+
+def test_old_live_runs_are_pruned_oldest_first_within_count_and_size(tmp_path):
+    runs = [_fake_run(tmp_path, f"live-r{i}", 1.0, age_s=100 - i) for i in range(5)]  # r0 oldest
+    mine = _fake_run(tmp_path, "my-model", 3.0, age_s=1000)  # not a live run: never pruned
+    assert live.prune_runs(tmp_path, keep=3, max_bytes=10**9) == runs[:2]
+    assert live.prune_runs(tmp_path, keep=3, max_bytes=int(1.5 * 1024 * 1024), protect={runs[2]}) == runs[3:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live-r2", "my-model"] and mine.exists()
+
+
+def test_the_service_prunes_before_a_new_run_and_measures_a_finished_one(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    old = [_fake_run(root, f"live-old{i}", 0.5, age_s=100 - i) for i in range(3)]
+    monkeypatch.setenv(live.KEEP_RUNS_ENV, "2")
+    service = LatentService({"runs": root}, device="cpu")
+    model_id = service.start_live("digits_2d", steps=60)
+    assert [p.exists() for p in old] == [False, False, True]  # the newest old one and the new run: 2
+    finished(service._live[model_id])
+    likelihood = service.measure(model_id, n_images=200, iwae_images=20)
+    stored = service.metrics(model_id)["likelihood"]
+    assert stored["elbo"] == pytest.approx(likelihood["elbo"]) and stored["kl"] > 0
+    assert stored["elbo"] == pytest.approx(-(stored["recon"] + stored["kl"]), abs=1e-3)
+    monkeypatch.setenv(live.KEEP_MB_ENV, "lots")
+    with pytest.raises(ConfigError, match=live.KEEP_MB_ENV):
+        service.start_live("digits_2d", steps=60)

@@ -232,7 +232,7 @@ def test_code_grid_round_trip_and_refusals(tmp_path):
         service.decode_code_grid("runs/vq", np.full_like(grid, vq.config.codebook_size))
     with pytest.raises(DataError, match="whole numbers"):
         service.decode_code_grid("runs/vq", grid[:1])
-    with pytest.raises(DataError, match="not a grid of codebook entries"):
+    with pytest.raises(DataError, match="no grid of codebook entries"):
         service.code_grid("runs/ae", np.zeros(3, np.float32))
 
 
