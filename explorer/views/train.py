@@ -92,12 +92,24 @@ def measured(model_id: str) -> None:
 
 
 def loss_figure(snapshot: LiveSnapshot) -> go.Figure:
-    fig = go.Figure()
+    """The loss as reconstruction with β·KL stacked on top (their top edge is the loss), and the KL below on its
+    own scale: a few nats next to a reconstruction of hundreds would otherwise lie flat on the axis."""
+    from plotly.subplots import make_subplots
+
     steps = [line["step"] for line in snapshot.history]
-    for term, name in (("loss", "loss = recon + β·KL"), ("recon", "reconstruction"), ("kl", "KL")):
-        fig.add_trace(go.Scatter(x=steps, y=[line[term] for line in snapshot.history], mode="lines", name=name))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title="Per image, in nats",
-                      xaxis_title="step", legend=dict(orientation="h", y=-0.25))
+    recon = [line["recon"] for line in snapshot.history]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.08)
+    fig.add_trace(go.Scatter(x=steps, y=recon, name="reconstruction", stackgroup="loss", line=dict(width=1)), 1, 1)
+    fig.add_trace(go.Scatter(x=steps, y=[line["loss"] - line["recon"] for line in snapshot.history],
+                             name="β·KL (stacked: the top edge is the loss)", stackgroup="loss", line=dict(width=1)),
+                  1, 1)
+    fig.add_trace(go.Scatter(x=steps, y=[line["kl"] for line in snapshot.history], mode="lines", name="KL",
+                             line=dict(color="black")), 2, 1)
+    fig.update_yaxes(title_text="loss (nats)", row=1, col=1)
+    fig.update_yaxes(title_text="KL (nats)", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), title="Per image, in nats",
+                      legend=dict(orientation="h", y=-0.2))
     return fig
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import time
 
+import numpy as np
 import pytest
 import streamlit as st
 
@@ -59,8 +60,11 @@ def test_a_digits_run_trains_to_the_end_and_is_saved(runs):
     points = sum(len(trace_array(trace["x"])) for trace in codes["data"] if trace.get("mode") == "markers")
     assert len([t for t in codes["data"] if t.get("mode") == "markers"]) == 10  # one trace per digit class
     assert points == 360  # the whole digits test split
-    loss = trace_array(losses["data"][0]["y"])
-    assert loss[-1] < loss[0], "the loss did not fall"
+    recon, weighted_kl, kl = (trace_array(trace["y"]) for trace in losses["data"])
+    assert recon[-1] + weighted_kl[-1] < recon[0] + weighted_kl[0], "the loss did not fall"
+    assert [t.get("stackgroup") for t in losses["data"]] == ["loss", "loss", None]  # β·KL stacked on the recon
+    np.testing.assert_allclose(weighted_kl, kl, rtol=1e-3, atol=1e-3)  # β = 1: β·KL is the KL, on its own axis
+    assert losses["data"][2]["yaxis"] == "y2"
     assert at.image, "no decoded plane"
     assert any("400 of 400" in p.proto.text for p in at.get("progress"))
     assert not at.button(key="train.start").disabled  # free to train again
