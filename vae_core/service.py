@@ -51,6 +51,14 @@ STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and sprea
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
 
 
+def network_name(config) -> str:
+    """A resolved config's encoder/decoder family and layer sizes: "mlp 512-256", "conv 32-32-32-32 + 256-256"."""
+    if config.architecture == "conv":
+        fc = "-".join(map(str, config.fc_dims))
+        return f"conv {'-'.join(map(str, config.conv_channels))}" + (f" + {fc}" if fc else "")
+    return f"{config.architecture} {'-'.join(map(str, config.hidden_dims))}"
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the picker shows about a model folder, read from config.json alone (no weights loaded)."""
@@ -68,6 +76,7 @@ class ModelInfo:
     capabilities: Capabilities = Capabilities()  # what the variant declares it can do (pages ask these)
     num_classes: int = 0  # the classes a model that needs_class is told
     codebook_size: int = 0  # the codes a model with a code_grid draws from
+    network: str = ""  # its encoder/decoder family and sizes, e.g. "mlp 512-256": models to compare share it
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -344,7 +353,7 @@ class LatentService:
             capacity=getattr(config, "capacity_max", None) if capacity else None,
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
             capabilities=capabilities, num_classes=getattr(config, "num_classes", 0),
-            codebook_size=getattr(config, "codebook_size", 0),
+            codebook_size=getattr(config, "codebook_size", 0), network=network_name(config),
             error=self._failed.get(model_id),
         )
 
@@ -670,6 +679,19 @@ class LatentService:
             raise DataError(f"codes must lie in 0..{k - 1}, got {int(grid.min())}..{int(grid.max())}")
         indices = torch.from_numpy(grid.astype(np.int64))[None].to(self.device)
         return to_uint8(model.decode_indices(indices))[0]
+
+    @torch.inference_mode()
+    def codebook_pictures(self, model_id: str) -> np.ndarray:
+        """What each codebook entry draws, (K, h, w, C) uint8: entry k's picture is the decoding of a grid full of k,
+        less its outer ring of cells where the grid has inner ones (G >= 3), because at the border a conv decoder's
+        zero padding draws a frame that belongs to no entry."""
+        model = self._discrete(model_id)
+        g, k = model.grid_size, model.config.codebook_size
+        grids = torch.arange(k, device=self.device).view(k, 1, 1).expand(k, g, g)  # (K, G, G)
+        images = np.concatenate([to_uint8(model.decode_indices(part)) for part in grids.split(INFERENCE_BATCH)])
+        h, w = images.shape[1:3]
+        cut_h, cut_w = (h // g, w // g) if g >= 3 else (0, 0)
+        return images[:, cut_h:h - cut_h, cut_w:w - cut_w]
 
     def latent_groups(self, model_id: str) -> dict[str, list[int]]:
         """Named groups of latent coordinates traversed separately: the layers of a hierarchical model."""

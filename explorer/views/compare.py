@@ -37,13 +37,13 @@ def comparable(model: ModelInfo) -> list[ModelInfo]:
 
 
 def sweeps() -> list[list[ModelInfo]]:
-    """Groups of usable models that differ only in what their objective charges for the KL: same data, image size
-    and number of latents, each with an ELBO and its own β (or capacity C). A group needs MIN_SWEEP weights; within
+    """Groups of usable models that differ only in what their objective charges for the KL: same data, image size,
+    network and number of latents, each with an ELBO and its own β (or capacity C). A group needs MIN_SWEEP weights; within
     it, plain β first by β, capacity models last."""
     groups: dict[tuple, dict[str, ModelInfo]] = {}
     for m in sorted(state.healthy(state.models()), key=lambda m: m.id):
         if m.capabilities.has_kl and not m.capabilities.needs_class and m.weight:
-            groups.setdefault((m.dataset, m.image_shape, m.latent_dim), {}).setdefault(m.weight, m)
+            groups.setdefault((m.dataset, m.image_shape, m.latent_dim, m.network), {}).setdefault(m.weight, m)
     found = [sorted(g.values(), key=lambda m: (m.capacity is not None, m.beta or 0.0, m.capacity or 0.0))
              for g in groups.values() if len(g) >= MIN_SWEEP]
     return [group[:MAX_MODELS] for group in found]

@@ -1,11 +1,12 @@
-"""Explore latents: one slider per latent dimension, the decoded picture, and a traversal grid."""
+"""Explore latents: one slider per latent dimension, the decoded picture, and a traversal grid; for a model whose
+code is a grid of codebook entries (a VQ-VAE), an editor of that grid instead."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, image_grid, image_picker, latent_sliders, live_sliders
+from explorer.components import class_choice, code_grid_editor, image_grid, image_picker, latent_sliders, live_sliders
 from vae_core.service import png_bytes
 
 PAGE = "explore"
@@ -31,10 +32,10 @@ INTRO = {
           "KL term shapes where the codes go. Near a real image's code the sliders still work; sweep further, or "
           "press Random, and you reach the holes between the training codes, where the decoder draws mush. A VAE on "
           "the same data does not have them.",
-    "code_grid": "A VQ-VAE's encoder describes the image by a grid of vectors, and each is replaced by its nearest entry "
-             "in a learned codebook before the decoder sees it. The sliders move the vectors before that snapping, "
-             "so the picture changes in steps, when a vector crosses over to another code. The code grid below is "
-             "the discrete description itself: edit it cell by cell.",
+    "code_grid": "A VQ-VAE describes an image by a grid of codes: for each patch, the encoder picks the nearest entry of "
+             "a learned codebook, and the decoder draws the picture from those entry numbers alone. There is nothing "
+             "continuous to slide, so there are no sliders: click a cell of the grid, then a codebook entry, and "
+             "watch the decoder redraw that patch.",
 }
 
 
@@ -229,49 +230,18 @@ def traversal(model, stats, start: image_picker.Picked) -> None:
     )
 
 
+@st.fragment
 def code_grid(model, start: image_picker.Picked) -> None:
-    """A VQ-VAE's discrete code: the grid of codebook indices of the start image, and edits of single positions."""
-    if not model.capabilities.code_grid:
-        return
-    import plotly.graph_objects as go
-
-    svc = state.service()
-    grid = svc.code_grid(model.id, start.code)
-    g = grid.shape[0]
-    edits_key = f"explore.vq_edits.{start.token}"
-    edits: dict[tuple[int, int], int] = st.session_state.setdefault(edits_key, {})
-    edited = grid.copy()
-    for (r, c), k in edits.items():
-        edited[r, c] = k
-    st.subheader("The code grid")
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        fig = go.Figure(go.Heatmap(
-            z=edited, colorscale="Viridis", showscale=False, text=edited.astype(str), texttemplate="%{text}",
-            hovertemplate="row %{y}, column %{x}: code %{z}<extra></extra>",
-        ))
-        fig.update_layout(height=60 + 36 * g, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
-        st.plotly_chart(fig, key="explore.vq_grid", config={"toImageButtonOptions": {"format": "png", "scale": 2}})
-    with right:
-        inputs = st.columns(3)
-        row = int(inputs[0].number_input("Row", 0, g - 1, 0, key="explore.vq_row"))
-        col = int(inputs[1].number_input("Column", 0, g - 1, 0, key="explore.vq_col"))
-        code = int(inputs[2].number_input("Code", 0, model.codebook_size - 1, int(edited[row, col]), key="explore.vq_code"))
-        buttons = st.columns(2)
-        if buttons[0].button("Set this code", icon=":material/edit:"):
-            edits[(row, col)] = code
-            st.rerun()
-        if buttons[1].button("Undo all edits", disabled=not edits):
-            edits.clear()
-            st.rerun()
-        pictures = np.stack([svc.decode_code_grid(model.id, grid), svc.decode_code_grid(model.id, edited)])
-        image_grid.show("explore.vq_pictures", pictures, ncol=2, captions=["its code grid", f"with {len(edits)} edits"],
-                        pixels=96, file_name=f"{model.name}_code_edit.png")
+    """A VQ-VAE's discrete code, edited cell by cell; re-runs alone on each click."""
+    code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
+    code_grid_editor.show("explore.vq", model, code, start, on_reset=lambda: _set_code(start.code))
     st.caption(
-        f"A VQ-VAE does not describe an image by a few continuous numbers but by a {g}×{g} grid of words from a "
-        f"codebook of {model.codebook_size}: each cell is the index of the codebook vector nearest to what the encoder "
-        "saw there. Set a cell to another code and the decoder redraws that patch of the image."
+        "Each cell stands for one patch of the picture and holds the number of a codebook entry: the one nearest to "
+        "what the encoder saw there. The decoder sees nothing but these numbers. A new number in one cell redraws "
+        "its patch, and a little of its neighbours, since the decoder's filters overlap. Each codebook picture is a "
+        "grid full of that one entry, decoded: its brightness and texture, without the rest of an image around it."
     )
+    state.publish(PAGE, PARAMS, model)
 
 
 def restyle(model, start: image_picker.Picked) -> None:
@@ -319,7 +289,6 @@ def main() -> None:
     from_link = state.bind(PAGE, PARAMS, model)
     st.title("Explore latents")
     st.caption(intro(model))
-    stats = state.latent_stats(model.id)
     top = st.columns([2, 1, 1])
     with top[0]:
         start = image_picker.show(state.key(PAGE, "i"), state.key(PAGE, "from"), model,
@@ -342,7 +311,8 @@ def main() -> None:
         label = handoff.get("y")
         if model.capabilities.needs_class and isinstance(label, int) and 0 <= label < model.num_classes:
             state.put(PAGE, "y", label)  # a conditional model's code goes with the class it was encoded with
-        st.info(f"The sliders hold {handoff['caption']}. Reset goes back to {start.caption}.", icon=":material/push_pin:")
+        holder, reset = ("The code grid", "Reset all") if model.capabilities.code_grid else ("The sliders", "Reset")
+        st.info(f"{holder} holds {handoff['caption']}. {reset} goes back to {start.caption}.", icon=":material/push_pin:")
     elif st.session_state.get("explore.seeded") != start.token:
         st.session_state["explore.seeded"] = start.token
         _set_code(start.code)
@@ -355,14 +325,17 @@ def main() -> None:
                                  help="Prior: −3 to +3, three standard deviations of N(0, 1). Data: three standard "
                                       "deviations around the mean of the codes of real test images, which may sit "
                                       "off-centre or spread less.")
-        else:
+        elif not model.capabilities.code_grid:  # its editor has no sliders
             st.caption(f"A {model.model_type} has no prior its codes were pulled to: the sliders span three standard "
                        "deviations of real images' codes.")
         class_choice.show(state.key(PAGE, "y"), model)
     loss_readout(model, start)
+    if model.capabilities.code_grid:
+        code_grid(model, start)
+        return  # no sliders, no traversals: one pre-quantization coordinate rarely moves a vector to another code
+    stats = state.latent_stats(model.id)
     sliders_and_picture(model, stats, start)
     restyle(model, start)
-    code_grid(model, start)
     factor_heatmap(model, stats)
     with st.expander("How does a VAE make this space?"):
         st.markdown(
@@ -374,8 +347,7 @@ def main() -> None:
             "strays from N(0, 1); a latent that is not worth its cost collapses onto the prior and turns *inactive*.\n"
             "- KL per latent (in the slider labels, in nats) says how much information that latent carries about the image."
         )
-    if not model.capabilities.code_grid:  # one pre-quantization coordinate rarely moves a vector to another code
-        traversal(model, stats, start)
+    traversal(model, stats, start)
     state.publish(PAGE, PARAMS, model)
 
 

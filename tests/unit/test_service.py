@@ -47,6 +47,8 @@ def test_lists_the_shipped_models(service):
     info = service.info(MODEL)
     assert (info.dataset, info.latent_dim, info.image_shape, info.beta) == ("digits", 8, (1, 8, 8), 1.0)
     assert "digits" in info.label and "8 latents" in info.label
+    assert info.network == "mlp 256"  # the network, so that a β sweep never mixes two of them
+    assert service.info("pretrained/dsprites_beta4").network == "conv 32-32-32-32 + 256-256"
 
 
 @pytest.mark.parametrize(
