@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .checkpoint import CONFIG_FILE, METRICS_FILE, TRAINING_FILE
+from .data.dsprites import FACTOR_NAMES
 from .errors import VaeError
 from .models.base import Capabilities
 from .registry import get_entry
@@ -172,6 +173,23 @@ def cards(root: str | Path) -> str:
          ("DCI compl.", lambda m: m.get("dci_completeness"), 3),
          ("DCI inform.", lambda m: m.get("dci_informativeness"), 3)],
     )
+    section(
+        "Shapes kept (dSprites)",
+        "How often a CNN that knows the three shapes (vae_core/metrics/shape_classifier.safetensors, trained on "
+        "randomly blurred renders) names the right shape for a model's reconstruction of a held-out image; the "
+        "ceiling is its accuracy on the images themselves, chance is 0.333 (`--metrics shapes`, 10,000 images).",
+        "shapes",
+        [("kept", lambda m: m.get("shape_accuracy"), 3), ("ceiling", lambda m: m.get("shape_ceiling"), 3),
+         *((f"{shape}s", (lambda m, shape=shape: m.get("per_shape", {}).get(shape)), 3)
+           for shape in ("square", "ellipse", "heart"))],
+    )
+    factors = [(name, metrics["disentanglement"]["details"]["mig"]) for name, _, _, metrics in models
+               if isinstance(metrics.get("disentanglement", {}).get("details", {}).get("mig"), dict)]
+    if factors:
+        lines.extend(["", "## MIG per factor (dSprites)", "", "The gap, as a share of each factor's entropy, between "
+                      "the two latents that tell most about it; MIG is their mean.", ""])
+        lines.extend(_table(["model", *FACTOR_NAMES], [[f"`{name}`", *(_number(v, 3) for v in mig.get("per_factor", []))]
+                                                for name, mig in factors]))
     section(
         "Representation: linear probe",
         "Logistic regression on the codes of 10,000 training images, accuracy on 10,000 test images, with all "

@@ -33,9 +33,9 @@ INTRO = {
           "press Random, and you reach the holes between the training codes, where the decoder draws mush. A VAE on "
           "the same data does not have them.",
     "code_grid": "A VQ-VAE describes an image by a grid of codes: for each patch, the encoder picks the nearest entry of "
-             "a learned codebook, and the decoder draws the picture from those entry numbers alone. There is nothing "
-             "continuous to slide, so there are no sliders: click a cell of the grid, then a codebook entry, and "
-             "watch the decoder redraw that patch.",
+             "a learned codebook, and the decoder draws the picture from those entry numbers alone. An entry's number "
+             "cannot be nudged a little, so there are no sliders here: click a cell of the grid, then a codebook "
+             "entry, and watch the decoder redraw that patch.",
 }
 
 
@@ -238,8 +238,8 @@ def code_grid(model, start: image_picker.Picked) -> None:
     st.caption(
         "Each cell stands for one patch of the picture and holds the number of a codebook entry: the one nearest to "
         "what the encoder saw there. The decoder sees nothing but these numbers. A new number in one cell redraws "
-        "its patch, and a little of its neighbours, since the decoder's filters overlap. Each codebook picture is a "
-        "grid full of that one entry, decoded: its brightness and texture, without the rest of an image around it."
+        "its patch, and a little of its neighbours, since the decoder's filters overlap. A codebook picture is a grid "
+        "filled with that one entry, decoded: the entry's brightness and texture on their own, with no image around."
     )
     state.publish(PAGE, PARAMS, model)
 

@@ -58,14 +58,13 @@ def test_vqvae_samples_come_from_its_code_prior():
 
 
 def test_vqvae_code_grid_can_be_edited():
+    """An MLP VQ-VAE's 2x2 grid: a click on a cell and one on a codebook entry edit that cell."""
     at = open_app("explore", model=variant_model("vqvae"))
     assert_clean(at)
-    assert any(h.value == "The code grid" for h in at.subheader)
-    before = next(i for i in at.image if "its code grid" in i.captions)
-    assert "with 0 edits" in before.captions
-    current = next(n for n in at.number_input if n.label == "Code")
-    current.set_value((int(current.value) + 1) % 64).run()
-    next(b for b in at.button if b.label == "Set this code").click().run()
+    assert any(h.value == "The code grid" for h in at.subheader) and not at.slider
+    held = int(at.button(key="explore.vq.cell.0.1").label)
+    at.button(key="explore.vq.cell.0.1").click().run()
+    at.button(key=f"explore.vq.entry.{(held + 1) % 64}").click().run()
     assert_clean(at)
-    pictures = next(i for i in at.image if "its code grid" in i.captions)
-    assert "with 1 edits" in pictures.captions
+    assert at.button(key="explore.vq.cell.0.1").label == f"**{(held + 1) % 64}**"
+    assert "edited: 1 cell changed" in [i.captions[0] for i in at.image]

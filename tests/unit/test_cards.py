@@ -70,3 +70,18 @@ def test_notes_explain_a_likelihood_that_prefers_the_unseen_class(tmp_path):
     assert "below chance" in note and "0.354" in note and "Reconstruction error does better (0.847)" in note
     _edit(tmp_path / "fashion_vae_no_trousers" / "metrics.json", "anomaly", auroc_neg_elbo=0.8)
     assert _notes(cards(tmp_path)) == []
+
+
+def test_cards_show_the_shapes_kept_and_each_factors_mig(tmp_path):
+    _copy(tmp_path, "dsprites_beta4")
+    _edit(tmp_path / "dsprites_beta4" / "metrics.json", "shapes", shape_accuracy=0.8125, shape_ceiling=0.99,
+          per_shape={"square": 0.9, "ellipse": 0.8, "heart": 0.7})
+    text = cards(tmp_path)
+    shapes = text.split("## Shapes kept (dSprites)", 1)[1]
+    assert next(l for l in shapes.splitlines() if l.startswith("| `dsprites_beta4`")) == \
+        "| `dsprites_beta4` | 0.812 | 0.990 | 0.900 | 0.800 | 0.700 |"
+    per_factor = json.loads((tmp_path / "dsprites_beta4" / "metrics.json").read_text())["disentanglement"]["details"]
+    factors = text.split("## MIG per factor (dSprites)", 1)[1]
+    assert "| model | shape | scale | orientation | posX | posY |" in factors
+    row = next(l for l in factors.splitlines() if l.startswith("| `dsprites_beta4`"))
+    assert row.split(" | ")[3] == f"{per_factor['mig']['per_factor'][2]:.3f}"  # the orientation column
