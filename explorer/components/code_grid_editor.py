@@ -17,18 +17,22 @@ from vae_core.service import ModelInfo, grid_png, png_bytes
 
 LECTURE_PIXELS = 256  # the least width of each of the two pictures: what the back of a lecture hall still makes out
 ENTRY_PIXELS = 40  # about how wide one codebook entry is drawn
-ENTRY_COLUMNS = 16
+ENTRY_COLUMNS = 7  # beside the grid, each entry's number still fits on a 1280-pixel screen with the sidebar
+BOOK_HEIGHT = 380  # pixels of the codebook shown at once, about the grid's height
 OUTLINE = (255, 75, 75)  # the selected cell's outline on the pictures
+FRAME = 160  # the grey of a one-pixel frame around each codebook entry
 
 
 @st.cache_data(show_spinner="Drawing the codebook…", max_entries=8)
 def _entry_pictures(model_id: str, weights: str) -> tuple[list[bytes], list[int]]:
-    """Each codebook entry's picture (PNG) and the entries from darkest to brightest, so a student looking for a
-    lighter or darker patch finds it; `weights` (the weights' hash) only keys the cache: a retrained model is redrawn."""
+    """Each codebook entry's picture (PNG) and the entries from brightest to darkest, so a student looking for a
+    lighter or darker patch finds it (the object's entries first: most of the background's are black); `weights` (the
+    weights' hash) only keys the cache, so a new training redraws."""
     pictures = state.service().codebook_pictures(model_id)  # (K, h, w, C)
-    scale = tile_scale(pictures, ENTRY_PIXELS)
-    order = np.argsort(pictures.reshape(len(pictures), -1).mean(1), kind="stable")
-    return [png_bytes(picture, scale) for picture in pictures], [int(k) for k in order]
+    framed = np.pad(pictures, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=FRAME)  # a white entry on a white page
+    scale = tile_scale(framed, ENTRY_PIXELS)
+    order = np.argsort(-pictures.reshape(len(pictures), -1).mean(1), kind="stable")
+    return [png_bytes(picture, scale) for picture in framed], [int(k) for k in order]
 
 
 def _outlined(image: np.ndarray, cell: tuple[int, int], g: int, scale: int) -> bytes:
@@ -83,42 +87,45 @@ def show(key: str, model: ModelInfo, code: np.ndarray, start: Picked, on_reset: 
     original, changed = svc.decode_code_grid(model.id, grid), svc.decode_code_grid(model.id, edited)
     scale = max(1, -(-LECTURE_PIXELS // original.shape[1]))  # whole pixels, at least LECTURE_PIXELS wide
 
+    n = int((edited != grid).sum())
     st.subheader("The code grid")
-    left, middle, right = st.columns([4, 3, 3], gap="small")
+    # The pictures above the grid and the codebook, not beside them: beside the grid, on a 1280-pixel screen with the
+    # sidebar open, Chromium drew them 235 px wide and cut the cells' "127" to "1…".
+    pictures = st.columns(3)
+    pictures[0].image(_outlined(original, selected, g, scale), caption="as encoded", output_format="PNG")
+    pictures[1].image(_outlined(changed, selected, g, scale), output_format="PNG",
+                      caption=f"edited: {n} cell{'' if n == 1 else 's'} changed")
+    with pictures[2]:
+        st.caption("Click a cell of the grid below, then an entry of the codebook beside it. The red square marks the "
+                   "patch of the selected cell.")
+        st.button("Undo last edit", key=f"{key}.undo", icon=":material/undo:", disabled=not edits,
+                  on_click=edits.pop)
+        st.button("Reset all", key=f"{key}.reset", icon=":material/restart_alt:",
+                  disabled=not edits and np.array_equal(code, start.code), on_click=_reset, args=(edits, on_reset),
+                  help=f"every cell back to the grid of {start.caption}")
+        st.download_button("Download PNG", grid_png(np.stack([original, changed]), 2, scale),
+                           file_name=f"{model.name}_code_edit.png", mime="image/png", key=f"{key}.download",
+                           on_click="ignore", icon=":material/download:")
+
+    left, right = st.columns(2)  # half the width: a cell's code fits in bold on that screen too
     with left:
-        st.caption("Click a cell to select it: its patch is outlined in the pictures. Edited cells are in bold.")
+        st.caption("Edited cells are in bold.")
         with st.container(gap="xxsmall"):
             for r in range(g):
                 for c, column in enumerate(st.columns(g, gap="xxsmall")):
-                    column.button(
-                        f"**{edited[r, c]}**" if edited[r, c] != grid[r, c] else str(edited[r, c]), key=f"{key}.cell.{r}.{c}",
-                        type="primary" if (r, c) == selected else "secondary", width="stretch",
-                        on_click=_select, args=(key, (r, c)),
-                    )
-        buttons = st.columns(2, gap="xxsmall")
-        buttons[0].button("Undo last edit", key=f"{key}.undo", icon=":material/undo:", disabled=not edits,
-                          on_click=edits.pop, width="stretch")
-        buttons[1].button("Reset all", key=f"{key}.reset", icon=":material/restart_alt:",
-                          disabled=not edits and np.array_equal(code, start.code), on_click=_reset,
-                          args=(edits, on_reset), help=f"every cell back to the grid of {start.caption}",
-                          width="stretch")
-    n = int((edited != grid).sum())
-    middle.image(_outlined(original, selected, g, scale), caption="as encoded", output_format="PNG")
-    right.image(_outlined(changed, selected, g, scale), caption=f"edited: {n} cell{'' if n == 1 else 's'} changed",
-                output_format="PNG")
-    right.download_button("Download PNG", grid_png(np.stack([original, changed]), 2, scale),
-                          file_name=f"{model.name}_code_edit.png", mime="image/png", key=f"{key}.download",
-                          on_click="ignore", icon=":material/download:")
-
+                    label = f"**{edited[r, c]}**" if edited[r, c] != grid[r, c] else str(edited[r, c])
+                    column.button(label, key=f"{key}.cell.{r}.{c}", type="primary" if (r, c) == selected else
+                                  "secondary", width="stretch", on_click=_select, args=(key, (r, c)))
     holds = int(edited[selected])
-    st.markdown(f"**The codebook**, dark to bright: click an entry to put it in row {selected[0]}, column "
-                f"{selected[1]} (it holds {holds} now, highlighted).")
-    tiles, order = _entry_pictures(model.id, svc.weights_hash(model.id))
-    with st.container(gap="xxsmall"):
-        for first in range(0, len(order), ENTRY_COLUMNS):
-            for column, k in zip(st.columns(ENTRY_COLUMNS, gap="xxsmall"), order[first:first + ENTRY_COLUMNS]):
-                with column.container(gap=None):
-                    st.image(tiles[k], output_format="PNG")
-                    st.button(str(k), key=f"{key}.entry.{k}", type="primary" if k == holds else "secondary",
-                              width="stretch", on_click=_put, args=(edits, selected, k, holds))
+    with right:
+        st.caption(f"**The codebook**, bright to dark: click an entry to put it in row {selected[0]}, column "
+                   f"{selected[1]} (it holds {holds} now, highlighted).")
+        tiles, order = _entry_pictures(model.id, svc.weights_hash(model.id))
+        with st.container(height=BOOK_HEIGHT, gap="xxsmall"):  # scrolls inside: the pictures above stay in view
+            for first in range(0, len(order), ENTRY_COLUMNS):
+                for column, k in zip(st.columns(ENTRY_COLUMNS, gap="xxsmall"), order[first:first + ENTRY_COLUMNS]):
+                    with column.container(gap=None):
+                        st.image(tiles[k], output_format="PNG")
+                        st.button(str(k), key=f"{key}.entry.{k}", type="primary" if k == holds else "secondary",
+                                  width="stretch", on_click=_put, args=(edits, selected, k, holds))
     return edited

@@ -32,10 +32,10 @@ INTRO = {
           "KL term shapes where the codes go. Near a real image's code the sliders still work; sweep further, or "
           "press Random, and you reach the holes between the training codes, where the decoder draws mush. A VAE on "
           "the same data does not have them.",
-    "code_grid": "A VQ-VAE describes an image by a grid of codes: for each patch, the encoder picks the nearest entry of "
-             "a learned codebook, and the decoder draws the picture from those entry numbers alone. An entry's number "
-             "cannot be nudged a little, so there are no sliders here: click a cell of the grid, then a codebook "
-             "entry, and watch the decoder redraw that patch.",
+    "code_grid": "A VQ-VAE describes an image by a grid of codes: for each patch, the encoder picks the nearest entry "
+             "of a learned codebook, and the decoder draws the picture from those entry numbers alone. An entry's "
+             "number cannot be nudged a little, so there are no sliders here: click a cell of the grid, then a "
+             "codebook entry, and watch the decoder redraw that patch.",
 }
 
 
@@ -312,7 +312,8 @@ def main() -> None:
         if model.capabilities.needs_class and isinstance(label, int) and 0 <= label < model.num_classes:
             state.put(PAGE, "y", label)  # a conditional model's code goes with the class it was encoded with
         holder, reset = ("The code grid", "Reset all") if model.capabilities.code_grid else ("The sliders", "Reset")
-        st.info(f"{holder} holds {handoff['caption']}. {reset} goes back to {start.caption}.", icon=":material/push_pin:")
+        st.info(f"{holder} holds {handoff['caption']}. {reset} goes back to {start.caption}.",
+                icon=":material/push_pin:")
     elif st.session_state.get("explore.seeded") != start.token:
         st.session_state["explore.seeded"] = start.token
         _set_code(start.code)
