@@ -17,12 +17,12 @@ HTML = (
     '<a class="download" href="#">Download PNG</a></div><div class="status"></div><div class="sliders"></div></div>'
 )
 CSS = """
-.live { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1.5rem; align-items: start; }
-.live .picture { grid-column: 2; grid-row: 1; display: grid; gap: 0.4rem; justify-items: start; }
-.live canvas { image-rendering: pixelated; border: 1px solid var(--st-border-color); }
+.live { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: 0.8rem 1.2rem; align-items: start; }
+.live .picture { grid-column: 1; grid-row: 1; display: grid; gap: 0.4rem; justify-items: start; }
+.live canvas { image-rendering: pixelated; border: 1px solid var(--st-border-color); max-width: none; }
 .live .download { color: var(--st-primary-color); font-size: 0.9rem; }
-.live .status { grid-column: 2; grid-row: 2; color: var(--st-text-color); }
-.live .sliders { grid-column: 1; grid-row: 1 / span 2; display: grid; gap: 0.35rem; }
+.live .status { grid-column: 2; grid-row: 1; align-self: end; color: var(--st-text-color); }
+.live .sliders { grid-column: 1 / span 2; grid-row: 2; display: grid; gap: 0.35rem; }
 .live .row { display: grid; grid-template-columns: 11rem 1fr 3.5rem; gap: 0.5rem; align-items: center;
              font-size: 0.9rem; color: var(--st-text-color); }
 .live .row.outside output { font-weight: 700; }

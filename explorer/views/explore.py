@@ -136,11 +136,25 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
     """Re-runs alone when a slider is let go (the browser decodes while it is dragged) or, on the server path,
     each time it moves."""
     spread = spread_of(model)
-    buttons = st.columns([1, 1, 1, 4])
-    buttons[0].button("Reset", on_click=_set_code, args=(start.code,), help=f"back to the code of {start.caption}")
-    buttons[1].button("Zero", on_click=_set_code, args=(np.zeros(model.latent_dim),), help="every latent at 0")
-    buttons[2].button("Random", on_click=_randomize, args=(stats, spread, model.latent_dim),
+    # Presentation size: the input and its decoded picture side by side, each at least PICTURE_PX, the sliders under
+    # the picture: at 1280x720 all three fit the first screen (tests/e2e/test_presentation.py).
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        if start.image is not None:
+            st.image(png_bytes(start.image, image_grid.tile_scale(start.image[None], PICTURE_PX)),
+                     caption=start.caption, width=PICTURE_PX, output_format="PNG")
+        with st.container(horizontal=True, gap="small"):
+            st.button("Reset", on_click=_set_code, args=(start.code,), help=f"back to the code of {start.caption}")
+            st.button("Zero", on_click=_set_code, args=(np.zeros(model.latent_dim),), help="every latent at 0")
+            st.button("Random", on_click=_randomize, args=(stats, spread, model.latent_dim),
                       help="a random code inside the sliders' range")
+    with right:
+        _picture_and_sliders(model, stats, start, spread)
+    state.publish(PAGE, PARAMS, model)
+
+
+def _picture_and_sliders(model, stats, start: image_picker.Picked, spread: str) -> None:
+    """The decoded picture with the sliders under it: decoded in the browser, or by the server where it cannot."""
     code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
     why = "browser decoding is switched off on this server"
     if state.browser_decoding():
@@ -152,18 +166,19 @@ def sliders_and_picture(model, stats, start: image_picker.Picked) -> None:
             st.caption(f"The server decodes each slider position: {why}.")
     if why is None:
         _unslidered(model, stats, start)  # the page saves its own picture: a release costs the server no decode
-    else:
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            code = latent_sliders.show(SLIDERS, model, stats, code, spread)
-        state.put(PAGE, "z", [float(v) for v in code])
-        picture = state.service().decode_png(model.id, code, label=class_of(model))
-        with right:
-            st.image(picture, caption="decoded from the sliders' code", output_format="PNG")
-            _unslidered(model, stats, start)
-            st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
-                               key="explore.picture.download", on_click="ignore", icon=":material/download:")
-    state.publish(PAGE, PARAMS, model)
+        return
+    picture_slot = st.empty()  # above the sliders, filled once they have given the code
+    code = latent_sliders.show(SLIDERS, model, stats, code, spread)
+    state.put(PAGE, "z", [float(v) for v in code])
+    picture = state.service().decode_png(model.id, code, label=class_of(model))
+    with picture_slot.container():
+        st.image(picture, caption="decoded from the sliders' code", width=PICTURE_PX, output_format="PNG")
+        st.download_button("Download PNG", picture, file_name=f"{model.name}_z.png", mime="image/png",
+                           key="explore.picture.download", on_click="ignore", icon=":material/download:")
+    _unslidered(model, stats, start)
+
+
+PICTURE_PX = 256  # the input and the decoded picture, on screen: big enough for the back row of a lecture hall
 
 
 MAX_TRAVERSAL_ROWS = 12
@@ -296,7 +311,7 @@ def main() -> None:
     if start is None:
         st.info("Upload an image to start from its code, or pick a test image.")
         return
-    if start.image is not None:
+    if start.image is not None and model.capabilities.code_grid:  # with sliders, it stands beside their picture
         with top[1]:
             st.image(png_bytes(start.image, image_grid.tile_scale(start.image[None], 128)), caption=start.caption,
                      output_format="PNG")
@@ -330,12 +345,13 @@ def main() -> None:
             st.caption(f"A {model.model_type} has no prior its codes were pulled to: the sliders span three standard "
                        "deviations of real images' codes.")
         class_choice.show(state.key(PAGE, "y"), model)
-    loss_readout(model, start)
     if model.capabilities.code_grid:
+        loss_readout(model, start)
         code_grid(model, start)
         return  # no sliders, no traversals: one pre-quantization coordinate rarely moves a vector to another code
     stats = state.latent_stats(model.id)
     sliders_and_picture(model, stats, start)
+    loss_readout(model, start)
     restyle(model, start)
     factor_heatmap(model, stats)
     with st.expander("How does a VAE make this space?"):

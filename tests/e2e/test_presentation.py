@@ -60,8 +60,16 @@ def test_explore_fits_a_projector_and_its_captions_read_from_the_back(browser, a
             assert box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"], f"{name} is below the fold: {box}"
         # input and its reconstruction side by side: level with each other
         assert abs(input_image["y"] - canvas["y"]) < 0.5 * canvas["height"]
-        colours = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-            .map(e => getComputedStyle(e).color)""")
+        # the colour the caption's words are painted in: that of the innermost element holding each piece of text
+        colours = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stCaptionContainer"] *,'
+                                        + '[data-testid="stCaptionContainer"]')]
+            .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+            .map(e => {  // the colour with its alpha times every ancestor's opacity: what reaches the screen
+                let alpha = 1;
+                for (let a = e; a; a = a.parentElement) alpha *= Number(getComputedStyle(a).opacity);
+                const [r, g, b, own = 1] = getComputedStyle(e).color.match(/[\\d.]+/g).map(Number);
+                return `rgba(${r}, ${g}, ${b}, ${own * alpha})`;
+            })""")
         assert colours, "Explore shows no captions"
         background = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stMain\"]'))"
                                    ".backgroundColor")
