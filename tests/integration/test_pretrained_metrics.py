@@ -29,6 +29,7 @@ NATS = 0.05
 SCORE = 0.005
 SECTIONS = {  # metrics.json section -> the eval metric names that write it
     "likelihood": ["likelihood"], "disentanglement": list(DISENTANGLEMENT), "anomaly": ["anomaly"], "probe": ["probe"],
+    "shapes": ["shapes"],
 }
 
 
