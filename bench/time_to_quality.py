@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shlex
 import tempfile
 import time
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 
-from common import command_line, print_rows, record
+from common import RESULTS, command_line, print_rows, record
 from vae_core.runs import RunRequest
 
 KNN_IMAGES = 10_000
@@ -150,8 +151,11 @@ def run_case(name: str, budget_scale: float = 1.0, flags: list[str] | None = Non
 WATCH_SHAPE_IMAGES = 2_000
 
 
-def watch(directory: str, poll_s: float = 20.0) -> dict:
-    """The quality curve of the run being trained in `directory`, one point per checkpoint, until it finishes."""
+def watch(directory: str, poll_s: float = 20.0, earlier: list[dict] | None = None,
+          on_point: Callable[[dict], None] | None = None) -> dict:
+    """The quality curve of the run being trained in `directory`, one point per checkpoint, until it finishes.
+    `earlier`: points already measured (a watch that stopped with the session; the run goes on with --resume), kept
+    up to the step the run is at. `on_point(result)` gets the curve so far after each point, to store it at once."""
     import json as _json
     from pathlib import Path
 
@@ -165,7 +169,8 @@ def watch(directory: str, poll_s: float = 20.0) -> dict:
 
     torch.set_num_threads(1)  # the runs being watched keep the other cores
     folder = Path(directory)
-    curve: list[dict] = []
+    at = int(read_training(folder).get("steps_done", 0))
+    curve: list[dict] = [p for p in earlier or [] if p["step"] <= at]
     seen = -1
     while True:
         try:
@@ -176,7 +181,7 @@ def watch(directory: str, poll_s: float = 20.0) -> dict:
             time.sleep(poll_s)
             continue
         step = int(training["steps_done"])
-        if step != seen and step > 0:
+        if step != seen and step > 0 and not any(p["step"] == step for p in curve):
             seen = step
             config = model.config
             point = {"seconds": round(training["wall_time_s"], 1), "step": step}
@@ -189,11 +194,17 @@ def watch(directory: str, poll_s: float = 20.0) -> dict:
                 point["mig_per_factor"] = [round(float(v), 4) for v in mig_result["per_factor"]]
             curve.append(point)
             print(f"  {folder.name}: {_json.dumps(point)}", flush=True)
+            if on_point is not None:
+                on_point(_watched(training, config, curve))
         if training.get("finished"):
             break
         time.sleep(poll_s)
+    return _watched(training, model.config, curve)
+
+
+def _watched(training: dict, config, curve: list[dict]) -> dict:
     return {"recipe": training["train_config"], "model": config.model_type, "dataset": config.dataset,
-            "curve": curve, "final": curve[-1] if curve else None}
+            "finished": bool(training.get("finished")), "curve": curve, "final": curve[-1] if curve else None}
 
 
 def cli_request(flags: list[str]) -> RunRequest:
@@ -220,9 +231,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch:
         from pathlib import Path
 
-        result = watch(args.watch)
-        record("time_to_quality_runs", {Path(args.watch).name: result}, command_line("time_to_quality", argv),
-               merge=True)
+        name = Path(args.watch).name
+        try:  # the curve of this run measured before a restart: same folder name and the same training settings
+            entry = json.loads(RESULTS.read_text(encoding="utf-8"))["time_to_quality_runs"]["results"][name]
+            now = json.loads((Path(args.watch) / "training.json").read_text(encoding="utf-8"))["train_config"]
+            stored = entry["curve"] if entry["recipe"] == now else []
+        except (OSError, ValueError, KeyError, TypeError):
+            stored = []
+
+        def save(result: dict) -> None:
+            record("time_to_quality_runs", {name: result}, command_line("time_to_quality", argv), merge=True)
+
+        save(watch(args.watch, earlier=stored, on_point=save))
         return 0
     names = tuple(n.strip() for n in args.cases.split(",") if n.strip())
     unknown = [n for n in names if n not in CASES]

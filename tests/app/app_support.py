@@ -15,6 +15,17 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "explorer" / "app.py"
 PRETRAINED = ROOT / "pretrained"
 SHIPPED = sorted(f"pretrained/{p.name}" for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
+
+
+def _kind(model_id: str) -> tuple:
+    """What a page can tell apart in a model: its variant, data, network, number of latents, left-out classes."""
+    config = json.loads((ROOT / model_id / "config.json").read_text())
+    network = (config.get("architecture"), str(config.get("hidden_dims")), str(config.get("conv_channels")))
+    return (config["model_type"], config["dataset"], network, config["latent_dim"], bool(config.get("exclude_classes")))
+
+
+# One shipped model of each kind: the members of a beta sweep differ only in numbers the pages read alike.
+SHIPPED_KINDS = sorted({_kind(m): m for m in reversed(SHIPPED)}.values())
 DIGITS = "pretrained/digits_vae"
 SAME_DATA = [m for m in SHIPPED if m != DIGITS and json.loads((ROOT / m / "config.json").read_text()).get("dataset") == "digits"]
 # The app's own page list: the pages that show the chosen model, and the others (Train live makes a model; its own
