@@ -84,17 +84,6 @@ def _stop_all() -> None:
         run.join(EXIT_WAIT_S)
 
 
-def max_runs() -> int:
-    raw = os.environ.get(MAX_RUNS_ENV, "1")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"${MAX_RUNS_ENV} is {raw!r}; set it to a whole number of runs, e.g. 1") from None
-    if value < 1:
-        raise ConfigError(f"${MAX_RUNS_ENV} is {value}; at least 1 run must be allowed")
-    return value
-
-
 def _whole_number_env(name: str, default: int, least: int) -> int:
     raw = os.environ.get(name, str(default))
     try:
@@ -104,6 +93,11 @@ def _whole_number_env(name: str, default: int, least: int) -> int:
     if value < least:
         raise ConfigError(f"${name} is {value}; it must be at least {least}")
     return value
+
+
+def max_runs() -> int:
+    """Live runs this server trains at once."""
+    return _whole_number_env(MAX_RUNS_ENV, 1, 1)
 
 
 def keep_limits() -> tuple[int, int]:
