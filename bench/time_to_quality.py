@@ -231,12 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch:
         from pathlib import Path
 
+        from vae_core.checkpoint import read_training
+        from vae_core.errors import VaeError
+
         name = Path(args.watch).name
         try:  # the curve of this run measured before a restart: same folder name and the same training settings
             entry = json.loads(RESULTS.read_text(encoding="utf-8"))["time_to_quality_runs"]["results"][name]
-            now = json.loads((Path(args.watch) / "training.json").read_text(encoding="utf-8"))["train_config"]
+            now = read_training(args.watch)["train_config"]
             stored = entry["curve"] if entry["recipe"] == now else []
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, VaeError):
             stored = []
 
         def save(result: dict) -> None:

@@ -209,17 +209,12 @@ class PriorCoverage:
 
 def _nearest_distances(queries: np.ndarray, points: np.ndarray, skip_self: bool = False) -> np.ndarray:
     """(m,) Euclidean distance from each query to its nearest point; with skip_self (queries are the points), to its
-    nearest other point. In blocks of rows, so 10,000 codes need no 10,000 x 10,000 matrix."""
-    squared = (points ** 2).sum(1)
-    out = np.empty(len(queries))
-    for start in range(0, len(queries), 1024):
-        block = queries[start:start + 1024]
-        d2 = (block ** 2).sum(1)[:, None] + squared[None] - 2 * block @ points.T  # (b, n)
-        if skip_self:
-            d2[np.arange(len(block)), start + np.arange(len(block))] = np.inf
-        nearest = points[d2.argmin(1)]  # the expansion above cancels digits: measure the winner again, directly
-        out[start:start + len(block)] = np.linalg.norm(block - nearest, axis=1)
-    return out
+    nearest other point. A k-d tree measures each distance directly, so duplicate codes are exactly 0 apart."""
+    from sklearn.neighbors import NearestNeighbors
+
+    k = 2 if skip_self else 1  # the nearest of the points to one of themselves is itself (or a duplicate, also 0)
+    distances, _ = NearestNeighbors(n_neighbors=k, algorithm="kd_tree").fit(points).kneighbors(queries)
+    return distances[:, k - 1]
 
 
 def prior_coverage_of(codes: np.ndarray, draws: np.ndarray, quantile: float = HOLE_QUANTILE) -> PriorCoverage:
@@ -966,7 +961,7 @@ class LatentService:
         if model.latent_dim < 2:
             raise DataError(f"{model_id} has {model.latent_dim} latent: a plane needs at least two")
         n = int(min(max(int(n), 2), len(loaded.dataset)))
-        latents, labels, factors, positions = self._encode_subset(loaded, n, seed, lambda fraction, text: None)
+        latents, labels, factors, positions = self._encode_subset(loaded, n, seed)
         codes = latents.astype(np.float64)
         if model.latent_dim == 2:
             origin, axes, explained = np.zeros(2), np.eye(2), 1.0
@@ -1063,7 +1058,8 @@ class LatentService:
     ) -> Projection:
         """The codes of `n` test images (project's subset for `seed`) on two of their own latents, dims[0] across
         and dims[1] up, with no flattening (method "latents"); prior draws are N(0, 1) on both. The model keeps its
-        latest subset's codes in memory, so choosing another pair encodes nothing (1,000 dSprites images: ~0.5 s)."""
+        latest subset's codes in memory (_encode_subset), so choosing another pair encodes nothing (1,000 dSprites
+        images: ~0.5 s)."""
         loaded = self._get(model_id)
         d = loaded.model.latent_dim
         if len(dims) != 2 or not all(0 <= int(k) < d for k in dims):
@@ -1074,11 +1070,8 @@ class LatentService:
                             "samples")
         n = int(min(max(int(n), 2), len(loaded.dataset)))
         start = time.perf_counter()
-        kept = loaded.subset
-        hit = kept is not None and kept[0] == (n, int(seed))
-        if not hit:
-            kept = loaded.subset = ((n, int(seed)), self._encode_subset(loaded, n, seed, lambda fraction, text: None))
-        latents, labels, factors, positions = kept[1]
+        hit = loaded.subset is not None and loaded.subset[0] == (n, int(seed))
+        latents, labels, factors, positions = self._encode_subset(loaded, n, seed)
         prior = np.random.default_rng(seed).standard_normal((prior_samples, 2)).astype(np.float32)
         return Projection(
             coords=latents[:, [int(k) for k in dims]], indices=positions, labels=labels, factors=factors,
@@ -1086,7 +1079,12 @@ class LatentService:
         )
 
     @torch.inference_mode()
-    def _encode_subset(self, loaded: _Loaded, n: int, seed: int, report):
+    def _encode_subset(self, loaded: _Loaded, n: int, seed: int, report=None):
+        """The posterior means, labels, factors and positions of `n` test images (the subset `seed` fixes). The model
+        keeps its latest subset in memory: the maps, the plane and the two-latent plot of one model share it."""
+        if loaded.subset is not None and loaded.subset[0] == (n, int(seed)):
+            return loaded.subset[1]
+        report = report or (lambda fraction, text: None)
         dataset = loaded.dataset
         positions = evaluation_positions(len(dataset), n, seed)
         latents, labels, factors = [], [], []
@@ -1098,12 +1096,14 @@ class LatentService:
             if batch.factors is not None:
                 factors.append(batch.factors.cpu().numpy())
             report(0.5 * (i + 1) * INFERENCE_BATCH / max(n, 1), f"encoding {min((i + 1) * INFERENCE_BATCH, n):,} of {n:,} images")
-        return (
+        encoded = (
             np.concatenate(latents),
             np.concatenate(labels) if labels else None,
             np.concatenate(factors) if factors else None,
             positions.numpy(),
         )
+        loaded.subset = ((n, int(seed)), encoded)
+        return encoded
 
 
 def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:

@@ -84,9 +84,9 @@ def measured(model_id: str) -> None:
         return
     st.markdown(f"Test ELBO **{likelihood['elbo']:.1f}** nats per image: rate (KL) **{likelihood['kl']:.2f}**, "
                 f"distortion (reconstruction) **{likelihood['recon']:.1f}**.")
-    others = [m.id for m in state.healthy(state.models()) if m.id != model_id
-              and m.dataset == state.service().info(model_id).dataset and m.capabilities.has_kl
-              and m.latent_dim == 2 and "likelihood" in state.metrics(m.id)][:4]
+    dataset = state.service().info(model_id).dataset
+    others = [m.id for m in state.healthy(state.models()) if m.id != model_id and m.dataset == dataset
+              and m.capabilities.has_kl and m.latent_dim == 2 and "likelihood" in state.metrics(m.id)][:4]
     st.page_link("views/compare.py", label="See it on Compare β's rate-distortion plot", icon=":material/compare:",
                  query_params={"model": model_id, "models": ",".join([model_id, *others])})
 
