@@ -61,6 +61,8 @@ def _model_description(config: dict[str, Any]) -> str:
         parts.append(f"capacity to {config.get('capacity_max'):g} nats, γ={config.get('gamma'):g}")
     elif "beta" in config and caps is not None and caps.has_kl:
         parts.append(f"β={config['beta']:g}")
+    if isinstance(config.get("warmup_steps"), int) and config["warmup_steps"] > 0:
+        parts.append(f"KL warm-up {config['warmup_steps']:,} steps")
     if config.get("exclude_classes"):
         parts.append(f"without class {', '.join(map(str, config['exclude_classes']))}")
     return ", ".join(p for p in parts if p)

@@ -43,6 +43,15 @@ def capacity_at(step: int, capacity_max: float, capacity_steps: int) -> float:
     return float(capacity_max) * min(1.0, max(step, 0) / capacity_steps)
 
 
+def warmup_weight(step: int | None, warmup_steps: int) -> float:
+    """KL warm-up (Bowman et al. 2016; Sonderby et al. 2016): the KL's weight rises linearly from 0 to 1 over
+    warmup_steps, so latents that only pay off once the decoder has learned to use them are not switched off first.
+    step None (as at the end of training) or warmup_steps 0: 1."""
+    if step is None or warmup_steps <= 0:
+        return 1.0
+    return min(1.0, max(step, 0) / warmup_steps)
+
+
 KL_ESTIMATORS = ("mws", "mss")
 
 

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from vae_core.errors import ConfigError
 from vae_core.models.blocks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from vae_core.registry import build_model, make_config
 
@@ -80,6 +81,25 @@ def test_capacity_objective_follows_the_schedule():
         terms = model.loss(x, step=step)
         assert terms.extra["capacity"].item() == pytest.approx(capacity)
         torch.testing.assert_close(terms.total, terms.recon + 100.0 * (terms.kl - capacity).abs())
+
+
+def test_kl_warmup_raises_beta_from_zero_and_ends_at_the_plain_objective():
+    model = tiny(beta=4.0, warmup_steps=100)
+    x = torch.rand(4, 1, 8, 8)
+    for step, weight in [(0, 0.0), (25, 1.0), (50, 2.0), (100, 4.0), (5000, 4.0), (None, 4.0)]:
+        torch.manual_seed(1)
+        terms = model.loss(x, step=step)
+        torch.testing.assert_close(terms.total, terms.recon + weight * terms.kl)
+    assert terms.kl > 0  # the reported KL is the true one, warm-up or not
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"warmup_steps": -1}, "warmup_steps must be 0"),
+    ({"warmup_steps": 10, "objective": "capacity"}, "capacity objective already raises"),
+])
+def test_kl_warmup_rejects_bad_settings(values, message):
+    with pytest.raises(ConfigError, match=message):
+        make_config("vae", **values).validate()
 
 
 def test_importance_weights_with_one_sample_average_to_the_elbo():

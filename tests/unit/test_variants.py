@@ -234,6 +234,18 @@ def test_btcvae_total_weights_the_total_correlation_by_beta():
     torch.testing.assert_close(parts[11.0].total - parts[1.0].total, 10 * parts[1.0].extra["tc"], rtol=1e-4, atol=1e-4)
 
 
+def test_btcvae_warmup_weights_all_three_terms():
+    x = torch.rand(16, 1, 8, 8)
+    model = tiny("btcvae", beta=6.0, warmup_steps=200)
+    for step, weight in [(0, 0.0), (50, 0.25), (200, 1.0), (None, 1.0)]:
+        torch.manual_seed(3)
+        terms = model.loss(x, step=step)
+        mi, tc, dim_kl = (terms.extra[k] for k in ("mi", "tc", "dim_kl"))
+        torch.testing.assert_close(terms.total, terms.recon + weight * (mi + 6.0 * tc + dim_kl))
+    with pytest.raises(ConfigError, match="warmup_steps"):
+        make_config("btcvae", warmup_steps=-5).validate()
+
+
 def test_btcvae_kl_estimate_matches_the_closed_form_on_average():
     model = tiny("btcvae").eval()
     x = torch.rand(64, 1, 8, 8)

@@ -14,9 +14,9 @@ import torch
 
 from ..config import ModelConfig, check_choice
 from ..errors import ConfigError
-from ..losses import KL_ESTIMATORS, kl_decomposition
+from ..losses import KL_ESTIMATORS, kl_decomposition, warmup_weight
 from .base import LossTerms, register
-from .vae import VAE
+from .vae import VAE, check_warmup
 
 
 @dataclass
@@ -28,6 +28,7 @@ class BTCVAEConfig(ModelConfig):
     # how q(z) is estimated from a batch (vae_core.losses.kl_decomposition): "mws", minibatch-weighted sampling
     # (what the first shipped beta-TCVAE used), or "mss", minibatch-stratified sampling
     estimator: str = "mws"
+    warmup_steps: int = 0  # the weight of all three KL terms rises linearly from 0 to 1 over these steps (0: none)
 
     def fit_to_data(self, dataset: Any) -> "BTCVAEConfig":
         return self if self.dataset_size else dataclasses.replace(self, dataset_size=len(dataset))
@@ -39,6 +40,7 @@ class BTCVAEConfig(ModelConfig):
         check_choice("estimator", self.estimator, KL_ESTIMATORS)
         if self.dataset_size < 0:
             raise ConfigError(f"dataset_size must be 0 (set from the data) or positive, got {self.dataset_size}")
+        check_warmup(self.warmup_steps)
 
 
 @register("btcvae", BTCVAEConfig, summary="beta-TCVAE: the total correlation of the latents weighted by beta (default 6)")
@@ -58,6 +60,7 @@ class BTCVAE(VAE):
         mi, tc, dim_kl = (term.mean() for term in kl_decomposition(z, posterior.mean, posterior.logvar,
                                                                          cfg.dataset_size, cfg.estimator))
         kl_per_dim = posterior.kl_per_dim().mean(0)  # the closed-form KL, as every Gaussian variant reports it
-        total = recon + cfg.alpha * mi + cfg.beta * tc + cfg.gamma * dim_kl
+        weight = warmup_weight(step, cfg.warmup_steps)
+        total = recon + weight * (cfg.alpha * mi + cfg.beta * tc + cfg.gamma * dim_kl)
         extra = {"mi": mi.detach(), "tc": tc.detach(), "dim_kl": dim_kl.detach(), "kl_estimate": (mi + tc + dim_kl).detach()}
         return LossTerms(total=total, recon=recon, kl=kl_per_dim.sum(), kl_per_dim=kl_per_dim, extra=extra)

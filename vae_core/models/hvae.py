@@ -21,7 +21,7 @@ from torch import nn
 
 from ..config import ModelConfig
 from ..errors import ConfigError
-from ..losses import log_normal
+from ..losses import log_normal, warmup_weight
 from .base import Capabilities, LatentVariableModel, LossTerms, Posterior, register
 from .blocks import mlp, make_decoder, make_encoder
 
@@ -124,10 +124,7 @@ class HVAE(LatentVariableModel):
 
     def kl_weight(self, step: int | None) -> float:
         """The warm-up weight of the KL at `step` (None: the end of training): rises linearly from 0 to 1."""
-        warmup = self.config.warmup_steps
-        if step is None or warmup == 0:
-            return 1.0
-        return min(1.0, max(step, 0) / warmup)
+        return warmup_weight(step, self.config.warmup_steps)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, step: int | None = None) -> LossTerms:
         """recon + w(step) * (max(KL_z1, free_bits) + max(KL_z2, free_bits)), each KL a batch mean. The reported

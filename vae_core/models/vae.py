@@ -10,7 +10,7 @@ import torch
 
 from ..config import ModelConfig, check_choice
 from ..errors import ConfigError
-from ..losses import capacity_at, log_normal
+from ..losses import capacity_at, log_normal, warmup_weight
 from .base import LatentVariableModel, LossTerms, Posterior, register
 from .blocks import make_decoder, make_encoder
 
@@ -24,12 +24,22 @@ class VAEConfig(ModelConfig):
     gamma: float = 1000.0  # capacity objective: weight of the |KL - C| penalty
     capacity_max: float = 25.0  # capacity objective: C_max in nats
     capacity_steps: int = 100_000  # capacity objective: steps over which C rises from 0 to C_max
+    warmup_steps: int = 0  # beta objective: the KL's weight rises linearly from 0 to beta over these steps (0: none)
 
     def validate(self) -> None:
         super().validate()
         check_choice("objective", self.objective, OBJECTIVES)
         if self.beta < 0 or self.gamma < 0 or self.capacity_max < 0 or self.capacity_steps < 0:
             raise ConfigError("beta, gamma, capacity_max and capacity_steps must not be negative")
+        check_warmup(self.warmup_steps, self.objective)
+
+
+def check_warmup(warmup_steps: int, objective: str = "beta") -> None:
+    if warmup_steps < 0:
+        raise ConfigError(f"warmup_steps must be 0 (no warm-up) or a positive number of steps, got {warmup_steps}")
+    if warmup_steps and objective != "beta":
+        raise ConfigError("warmup_steps applies to the beta objective; the capacity objective already raises its KL "
+                          "target from 0 (capacity_steps)")
 
 
 @register("vae", VAEConfig, summary="Gaussian latent, N(0, I) prior, ELBO objective")
@@ -70,7 +80,7 @@ class VAE(LatentVariableModel):
             total = recon + cfg.gamma * (kl - capacity).abs()
             extra["capacity"] = torch.tensor(capacity)
         else:
-            total = recon + cfg.beta * kl
+            total = recon + cfg.beta * warmup_weight(step, cfg.warmup_steps) * kl
         return LossTerms(total=total, recon=recon, kl=kl, kl_per_dim=kl_per_dim, extra=extra)
 
     def log_importance_weights(
