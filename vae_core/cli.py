@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +158,18 @@ def run_request(args: argparse.Namespace) -> RunRequest:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
+
+    # under torchrun (WORLD_SIZE > 1) every process joins the group; the first one alone prints and writes
+    distributed.init_from_env(args.device or "auto")
+    try:
+        return _train(args, say=print if distributed.is_main() else lambda *_: None)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    from . import distributed
     from .runs import resume_run, start_run
 
     request = run_request(args)
@@ -165,19 +178,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             flag = "--force replaces it" if args.force else "--recipe starts a new one"
             raise ConfigError(f"--resume continues a run with its own settings and {flag}; pass only one")
         trainer = resume_run(args.out, request, progress=not args.quiet)
-        print(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on {trainer.device}")
+        say(f"resuming {args.out} at step {trainer.step} of {trainer.train_config.steps} on "
+            f"{_where(trainer.device, distributed.world_size())}")
     else:
         if not args.recipe and not (args.model and args.dataset):
             raise ConfigError("train needs --model and --dataset, or --recipe NAME (or --resume to continue the run "
                               "in --out)")
         trainer = start_run(request, args.out, force=args.force, progress=not args.quiet)
         config = trainer.model_config
-        print(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, "
-              f"{trainer.device}) -> {args.out}")
+        say(f"training {config.model_type} on {config.dataset} ({trainer.train_config.steps} steps, "
+            f"{_where(trainer.device, distributed.world_size())}) -> {args.out}")
     result = trainer.run()
     final = ", ".join(f"{k} {v:.3f}" for k, v in result.final.items())
-    print(f"done: {result.steps_done} steps in {result.wall_time_s:.1f} s ({result.images_per_s:.0f} images/s); {final}")
+    say(f"done: {result.steps_done} steps in {result.wall_time_s:.1f} s ({result.images_per_s:.0f} images/s); {final}")
     return 0
+
+
+def _where(device: Any, processes: int) -> str:
+    return str(device) if processes == 1 else f"{processes} processes, {getattr(device, 'type', device)}"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

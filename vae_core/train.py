@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 import math
@@ -18,7 +19,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from . import __version__
+from . import __version__, distributed
 from .checkpoint import (
     CONFIG_FILE,
     LOG_FILE,
@@ -107,7 +108,7 @@ class Trainer:
         self.train_config = train_config
         self.out_dir = Path(out_dir)
         self.progress = progress
-        self.device = select_device(train_config.device)
+        self.device = distributed.device_for_rank(select_device(train_config.device))
         self.dataset = dataset if dataset is not None else dataset_for_config(self.model_config, "train")
         if len(self.dataset) == 0:
             raise DataError(f"dataset {self.model_config.dataset!r} has no training images")
@@ -119,6 +120,21 @@ class Trainer:
         self.wall_time_s = 0.0
         self._resume_state: dict[str, Any] | None = None
         self._batch_order = BatchOrder(train_config.seed, len(self.dataset), train_config.batch_size)
+        # under torchrun: this process's rows of every step's batch, and the model wrapped so that backward()
+        # averages the gradients across the processes
+        self._shard = distributed.shard_slice(self._batch_order.batch_size)
+        self._objective: torch.nn.Module = _Objective(self.model)
+        if distributed.active():
+            from torch.nn.parallel import DistributedDataParallel
+
+            # the buffers (a VQ-VAE's codebook) take the same steps on every process: no copying them each step
+            no_buffer_sync = ({"forward_sync_buffers": False}
+                              if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+                              else {"broadcast_buffers": False})  # before PyTorch 2.12
+            self._objective = DistributedDataParallel(
+                self._objective, device_ids=[self.device] if self.device.type == "cuda" else None,
+                find_unused_parameters=self.model.trains_in_stages, **no_buffer_sync)
+        self._saved_step = 0
         self.history: list[dict[str, Any]] = []  # the log lines this run() wrote, as dicts
         self._stop = threading.Event()
 
@@ -180,13 +196,16 @@ class Trainer:
         }
 
     def save(self, final: dict[str, float], images_per_s: float) -> None:
-        """Checkpoint the current step (weights first, then the resume state), refusing non-finite weights."""
+        """Checkpoint the current step (weights first, then the resume state), refusing non-finite weights. In a
+        multi-process run every process checks and the first one (rank 0) writes."""
         for name, p in self.model.named_parameters():
             if not torch.isfinite(p).all():
                 raise TrainingError(
                     f"parameter {name} became NaN/inf by step {self.step}; not saving it. The last good checkpoint "
                     f"is kept in {self.out_dir}: lower --lr and continue with --resume"
                 )
+        if not distributed.is_main():
+            return
         finished = self.step >= self.train_config.steps
         save_checkpoint(self.out_dir, self.model, self._training_record(final, images_per_s, finished))
         state = {
@@ -199,6 +218,7 @@ class Trainer:
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         save_resume_state(self.out_dir, state)
+        self._saved_step = self.step
 
     def _truncate_log(self) -> None:
         """Drop log lines written after the checkpoint we resume from, so the log has each step once."""
@@ -218,16 +238,26 @@ class Trainer:
     def run(self, on_step: Callable[[int], None] | None = None) -> TrainResult:
         """Train until train_config.steps, or until stop() is asked; `on_step(step)` is called after every
         optimizer step."""
-        cfg = self.train_config
+        main = distributed.is_main()
+        replaced = check_out_dir(self.out_dir, force=self.force) if self._resume_state is None else []
+        distributed.barrier()  # every process has checked or read the run before the first one writes to it
         if self._resume_state is None:
-            for path in check_out_dir(self.out_dir, force=self.force):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            if main:
+                for path in replaced:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
             self.save({}, 0.0)
         else:
             torch.set_rng_state(self._resume_state["torch_rng"])
             if "cuda_rng" in self._resume_state and self.device.type == "cuda":
                 torch.cuda.set_rng_state(self._resume_state["cuda_rng"], self.device)
-            self._truncate_log()
+            self._saved_step = self.step
+            if main:
+                self._truncate_log()
+        with distributed.peer_failures_reported(str(self.out_dir), lambda: self._saved_step):
+            return self._loop(on_step)
+
+    def _loop(self, on_step: Callable[[int], None] | None) -> TrainResult:
+        cfg, main, shard = self.train_config, distributed.is_main(), self._shard
         self.model.train()
         amp = autocast_dtype(self.device)
         conditional = self.model.capabilities.needs_class
@@ -235,15 +265,16 @@ class Trainer:
         counts: dict[str, int] = {}  # per term: a staged model (the VQ-VAE) logs some terms in one stage only
         count, images_per_s, final = 0, 0.0, {}
         interval_start = time.perf_counter()
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, dynamic_ncols=True, unit="step")
-        log_file = open(self.out_dir / LOG_FILE, "a", encoding="utf-8")
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (self.progress and main), dynamic_ncols=True,
+                   unit="step")
+        log_file = open(self.out_dir / LOG_FILE, "a", encoding="utf-8") if main else None
         try:
             while self.step < cfg.steps:
-                batch = self.dataset.get(self.batch_indices(self.step), device=self.device)
+                batch = self.dataset.get(self.batch_indices(self.step)[shard.start : shard.stop], device=self.device)
                 labels = batch.labels if conditional else None
-                with torch.autocast(self.device.type, dtype=amp) if amp else nullcontext():
-                    terms = self.model.loss(batch.images, labels, step=self.step)
-                loss_value = terms.total.item()
+                with torch.autocast(self.device.type, dtype=amp) if amp else nullcontext(), distributed.sharded(shard):
+                    _, terms = self._objective(batch.images, labels, self.step)
+                loss_value = distributed.mean_across_ranks(terms.total).item()  # every process stops alike on NaN
                 if not math.isfinite(loss_value):
                     raise TrainingError(
                         f"the loss became {loss_value} at step {self.step + 1}; stopped without updating the weights. "
@@ -263,12 +294,14 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps or stopping:
                     elapsed = time.perf_counter() - interval_start
                     self.wall_time_s += elapsed
-                    images_per_s = count * len(batch.images) / max(elapsed, 1e-9)
-                    means = {k: _rounded((v / counts[k]).tolist()) for k, v in sums.items()}
+                    images_per_s = count * shard.size / max(elapsed, 1e-9)
+                    means = {k: _rounded((distributed.mean_across_ranks(v) / counts[k]).tolist())
+                             for k, v in sums.items()}
                     final = {k: v for k, v in means.items() if not isinstance(v, list)}
                     record = {"step": self.step, **means, "images_per_s": round(images_per_s, 1)}
-                    log_file.write(json.dumps(record) + "\n")
-                    log_file.flush()
+                    if log_file is not None:
+                        log_file.write(json.dumps(record) + "\n")
+                        log_file.flush()
                     self.history.append(record)
                     bar.set_postfix(loss=f"{means['loss']:.2f}", recon=f"{means['recon']:.2f}", kl=f"{means['kl']:.2f}")
                     sums, counts, count = {}, {}, 0
@@ -290,7 +323,8 @@ class Trainer:
             ) from None
         finally:
             bar.close()
-            log_file.close()
+            if log_file is not None:
+                log_file.close()
         return TrainResult(self.out_dir, self.step, final, images_per_s, self.wall_time_s)
 
     def learning_rate(self, step: int) -> float:
@@ -317,3 +351,16 @@ class Trainer:
             out["kl_per_dim"] = terms.kl_per_dim
         out.update(terms.extra)
         return out
+
+
+class _Objective(torch.nn.Module):
+    """The model's training loss as a forward(), which is what DistributedDataParallel wraps: its backward() then
+    averages the gradients across processes. Returns (total, LossTerms)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None, step: int):
+        terms = self.model.loss(images, labels, step=step)
+        return terms.total, terms

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
+from ..distributed import batch_noise
 from ..losses import bernoulli_nll, gaussian_nll, kl_normal_std_normal
 
 
@@ -85,7 +86,7 @@ class Posterior:
 
     def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """The reparameterization trick: z = mean + std * eps with eps ~ N(0, I), differentiable in both."""
-        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        eps = batch_noise(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
         return self.mean + self.std * eps
 
     def kl_per_dim(self) -> torch.Tensor:
@@ -118,6 +119,9 @@ class LatentVariableModel(nn.Module):
 
     config: ModelConfig
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # Some parameters get no gradient in some steps (a model trained in stages): data-parallel training must then
+    # look for them each step.
+    trains_in_stages: ClassVar[bool] = False
 
     def __init__(self, config: ModelConfig):
         super().__init__()

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..config import ModelConfig, check_choice
+from ..distributed import gather_batch
 from ..errors import ConfigError
 from ..losses import KL_ESTIMATORS, kl_decomposition, warmup_weight
 from .base import LossTerms, register
@@ -57,8 +58,12 @@ class BTCVAE(VAE):
         posterior = self.encode(x, y)
         z = posterior.rsample()
         recon = self.reconstruction_nll(self.decode_logits(z, y), x).mean()
-        mi, tc, dim_kl = (term.mean() for term in kl_decomposition(z, posterior.mean, posterior.logvar,
-                                                                         cfg.dataset_size, cfg.estimator))
+        # q(z) is estimated from the whole batch, also when it is split across processes: each process keeps the
+        # terms of its own images
+        (batch_z, mine), (batch_mean, _), (batch_logvar, _) = (gather_batch(t) for t in (z, posterior.mean,
+                                                                                        posterior.logvar))
+        mi, tc, dim_kl = (term[mine].mean() for term in kl_decomposition(batch_z, batch_mean, batch_logvar,
+                                                                               cfg.dataset_size, cfg.estimator))
         kl_per_dim = posterior.kl_per_dim().mean(0)  # the closed-form KL, as every Gaussian variant reports it
         weight = warmup_weight(step, cfg.warmup_steps)
         total = recon + weight * (cfg.alpha * mi + cfg.beta * tc + cfg.gamma * dim_kl)

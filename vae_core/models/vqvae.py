@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
+from ..distributed import gather_batch
 from ..errors import ConfigError
 from .base import DETERMINISTIC_LOGVAR, Capabilities, LatentVariableModel, LossTerms, Posterior, register
 from .blocks import MLPDecoder, MLPEncoder
@@ -229,6 +230,7 @@ class CodePrior(nn.Module):
 class VQVAE(LatentVariableModel):
     config: VQVAEConfig
     capabilities = Capabilities(has_kl=False, code_grid=True, normal_prior=False)
+    trains_in_stages = True  # the prior waits for vq_steps; then the encoder, decoder and codebook stay as they are
 
     def __init__(self, config: VQVAEConfig):
         super().__init__(config)
@@ -320,10 +322,13 @@ class VQVAE(LatentVariableModel):
         indices, z_q = self._snap(z)
         commitment = self.config.commitment * (z - z_q.detach()).pow(2).sum(1).mean()
         recon = self.reconstruction_nll(self.decoder(z_q), x).mean()
-        counts = torch.bincount(indices.flatten(), minlength=self.config.codebook_size).float()
+        # the codebook's step and the code-use figures see the whole batch, also when it is split across processes
+        batch_indices, _ = gather_batch(indices)
+        counts = torch.bincount(batch_indices.flatten(), minlength=self.config.codebook_size).float()
         p = counts / counts.sum()
         if update_codebook:
-            self.quantizer.update(z.detach().reshape(-1, self.code_dim), indices.flatten())
+            batch_z, _ = gather_batch(z.detach())
+            self.quantizer.update(batch_z.reshape(-1, self.code_dim), batch_indices.flatten())
         terms = LossTerms(
             total=recon + commitment,
             recon=recon,
