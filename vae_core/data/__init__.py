@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from vae_core.data import shapes3d
 from vae_core.data.base import INFERENCE_BATCH, SPLITS, Batch, ImageDataset, InMemoryDataset, SubsetDataset, check_split
+from vae_core.data.celeba import load_celeba
 from vae_core.data.digits import load_digits_dataset
 from vae_core.data.download import download_file
 from vae_core.data.dsprites import DSpritesDataset
@@ -46,6 +48,16 @@ _BUILTINS: dict[str, tuple[dict, Loader]] = {
     "digits": (
         {"image_shape": (1, 8, 8), "binary": False, "has_labels": True, "has_factors": False, "num_classes": 10},
         lambda split, root, download: load_digits_dataset(split),
+    ),
+    "shapes3d": (
+        {"image_shape": (3, 64, 64), "binary": False, "has_labels": True, "has_factors": True,
+         "num_classes": len(shapes3d.SHAPE_NAMES)},
+        lambda split, root, download: shapes3d.load_shapes3d(split, root=root, download=download),
+    ),
+    # The 40 binary attributes are no single class: Batch.labels is None, CelebADataset.all_attributes() has them.
+    "celeba": (
+        {"image_shape": (3, 64, 64), "binary": False, "has_labels": False, "has_factors": False, "num_classes": None},
+        lambda split, root, download: load_celeba(split, root=root, download=download),
     ),
 }
 
@@ -88,9 +100,11 @@ def load_dataset(
 ) -> ImageDataset:
     """One split ("train", "test" or "all") of a dataset named in DATASET_NAMES.
 
-    root: the folder to look in first for MNIST-format files, or the base of a relative folder: path.
+    root: the folder to look in first for a built-in's source files (MNIST-format files, 3dshapes.h5, CelebA's three
+        files), or the base of a relative folder: path.
     image_size, channels: for folder: datasets (default 64 and 1); the built-ins have a fixed shape.
-    download: fetch missing MNIST-format files into the cache, checking their SHA-256.
+    download: fetch missing source files into the cache, checking their SHA-256. shapes3d and celeba are converted
+        once into the cache and read through memory maps.
     """
     check_split(split)
     if name.startswith(FOLDER_PREFIX):
