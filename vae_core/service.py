@@ -48,6 +48,7 @@ __all__ = [
 PROJECTION_METHODS = ("pca", "umap", "tsne")
 DEFAULT_MAP_IMAGES = 1000  # test images in a latent map unless asked otherwise (the app's default too)
 STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
+DIRECTION_IMAGES = 5000  # test images whose codes give the attribute directions
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
 
 
@@ -150,6 +151,21 @@ class BoundCurve:
     def iwae_mean(self) -> np.ndarray:
         """(K,) the mean over the repeats."""
         return self.iwae.mean(axis=1)
+
+
+@dataclass(frozen=True)
+class AttributeDirection:
+    """A direction in code space (LatentService.attribute_direction): from the centre of one group of test images'
+    codes (`source`: one class, or the images without an attribute) to another's (`target`)."""
+
+    target: str
+    source: str
+    vector: np.ndarray  # (D,) target's mean code minus source's
+    counts: tuple[int, int]  # images in the source group, in the target group
+
+    def move(self, z, amount: float) -> np.ndarray:
+        """The code `z` moved by `amount` times the vector (1: as far as the two centres lie apart)."""
+        return (np.asarray(z, dtype=np.float32) + np.float32(amount) * self.vector).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -268,6 +284,7 @@ class _Loaded:
         self.graphs: dict[str, Path] = {}  # graph part -> the file found or made for these weights
         self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
         self.subset: tuple[tuple[int, int], tuple] | None = None  # the latest (n, seed) -> _encode_subset's answer
+        self.attribute_codes: tuple | None = None  # codes, labels, attributes of the images directions come from
 
     @property
     def dataset(self) -> ImageDataset:
@@ -866,6 +883,57 @@ class LatentService:
             }
         return cache[(n, seed)]
 
+    def attribute_choices(self, model_id: str) -> tuple[str, list[str]] | None:
+        """The directions this model's data can give: ("class", class names), each direction going from one class
+        to another, or ("attribute", attribute names), each going from the images without it to those with it.
+        None for data with neither, for a conditional model (its decoder is told the class: see restyle) and for a
+        grid of codebook entries (a step along a direction snaps to the same entries)."""
+        loaded = self._get(model_id)
+        caps = loaded.model.capabilities
+        if caps.needs_class or caps.code_grid:
+            return None
+        dataset = loaded.dataset
+        if dataset.attribute_names:
+            return "attribute", list(dataset.attribute_names)
+        if dataset.class_names and dataset.all_labels() is not None:
+            return "class", list(dataset.class_names)
+        return None
+
+    @torch.inference_mode()
+    def attribute_direction(self, model_id: str, target: str, source: str | None = None) -> AttributeDirection:
+        """The mean code (posterior mean) of the test images with attribute `target` minus that of the images
+        without it; for classes, the mean code of class `target` minus that of class `source`. Moving a code by the
+        whole vector moves it as far as one group's centre lies from the other's (Larsen et al. 2016's attribute
+        vectors; White 2016)."""
+        choices = self.attribute_choices(model_id)
+        if choices is None:
+            raise DataError(f"{model_id}'s data has no classes or attributes to draw a direction between (or its "
+                            "decoder is told the class)")
+        kind, names = choices
+        for name in (target,) if kind == "attribute" else (target, source):
+            if name not in names:
+                raise unknown_name("class" if kind == "class" else "attribute", str(name), names)
+        loaded = self._get(model_id)
+        if loaded.attribute_codes is None:
+            codes, labels, _, positions = self._encode_positions(loaded, DIRECTION_IMAGES, seed=0)
+            attributes = loaded.dataset.all_attributes()
+            loaded.attribute_codes = (codes, labels, None if attributes is None else
+                                      attributes[torch.as_tensor(positions)].numpy().astype(bool))
+        codes, labels, attributes = loaded.attribute_codes
+        if kind == "attribute":
+            has = attributes[:, names.index(target)]
+            groups, source = (~has, has), f"without {target}"
+        else:
+            if source == target:
+                raise DataError(f"a direction needs two different classes; both are {target!r}")
+            groups = (labels == names.index(source), labels == names.index(target))
+        counts = tuple(int(g.sum()) for g in groups)
+        if min(counts) == 0:
+            empty = source if counts[0] == 0 else target
+            raise DataError(f"none of the {len(codes):,} test images encoded for directions is {empty!r}")
+        vector = codes[groups[1]].mean(0) - codes[groups[0]].mean(0)
+        return AttributeDirection(target=target, source=source, vector=vector.astype(np.float32), counts=counts)
+
     def traverse(self, model_id: str, z, dims: list[int], values, label: int | None = None) -> np.ndarray:
         """(len(dims), N, H, W, C): row r sets dimension dims[r] of `z` to each of its values in turn.
         `values` is (N,) for every row alike, or (len(dims), N) for a range per row."""
@@ -1084,6 +1152,11 @@ class LatentService:
         keeps its latest subset in memory: the maps, the plane and the two-latent plot of one model share it."""
         if loaded.subset is not None and loaded.subset[0] == (n, int(seed)):
             return loaded.subset[1]
+        loaded.subset = ((n, int(seed)), self._encode_positions(loaded, n, seed, report))
+        return loaded.subset[1]
+
+    def _encode_positions(self, loaded: _Loaded, n: int, seed: int, report=None):
+        """_encode_subset's answer, encoded now."""
         report = report or (lambda fraction, text: None)
         dataset = loaded.dataset
         positions = evaluation_positions(len(dataset), n, seed)
@@ -1096,14 +1169,12 @@ class LatentService:
             if batch.factors is not None:
                 factors.append(batch.factors.cpu().numpy())
             report(0.5 * (i + 1) * INFERENCE_BATCH / max(n, 1), f"encoding {min((i + 1) * INFERENCE_BATCH, n):,} of {n:,} images")
-        encoded = (
+        return (
             np.concatenate(latents),
             np.concatenate(labels) if labels else None,
             np.concatenate(factors) if factors else None,
             positions.numpy(),
         )
-        loaded.subset = ((n, int(seed)), encoded)
-        return encoded
 
 
 def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:

@@ -18,6 +18,10 @@ PARAMS = {
     "spread": state.choice("prior", tuple(latent_sliders.SPREADS)),
     "cols": state.integer(9, 3, 15),
     "y": state.integer(0, 0, lambda model: max(model.num_classes - 1, 0)),  # a conditional model's class
+    # an attribute direction: toward class or attribute `to`, from class `away` (classes only), `along` times
+    "to": state.integer(lambda model: _first_target(model), 0, lambda model: _last_choice(model)),
+    "away": state.integer(0, 0, lambda model: _last_choice(model)),
+    "along": state.number(1.0, -1.0, 2.0),
 }
 
 
@@ -37,6 +41,21 @@ INTRO = {
              "number cannot be nudged a little, so there are no sliders here: click a cell of the grid, then a "
              "codebook entry, and watch the decoder redraw that patch.",
 }
+
+
+def _last_choice(model) -> int:
+    """The last index of the classes or attributes a direction can go between (0 when there are none)."""
+    choices = state.service().attribute_choices(model.id)
+    return max(len(choices[1]) - 1, 0) if choices else 0
+
+
+def _first_target(model) -> int:
+    """Where a direction points at first: a face's smile where there is one, else the second class."""
+    choices = state.service().attribute_choices(model.id)
+    if not choices:
+        return 0
+    kind, names = choices
+    return names.index("Smiling") if "Smiling" in names else min(1, len(names) - 1)
 
 
 def intro(model) -> str:
@@ -259,6 +278,68 @@ def code_grid(model, start: image_picker.Picked) -> None:
     state.publish(PAGE, PARAMS, model)
 
 
+ALONG = np.linspace(-1.0, 2.0, 7)  # the strip's steps along a direction
+
+
+def attribute_edit(model) -> None:
+    """Move the sliders' code along the direction from one class (or the images without an attribute) to another
+    (or those with it): the seed's "edit specific attributes"."""
+    choices = state.service().attribute_choices(model.id)
+    if choices is None:
+        return
+    kind, names = choices
+    st.subheader("Move along an attribute")
+    pick, amount = st.columns([3, 2])
+    options = list(range(len(names)))
+    with pick:
+        if kind == "class":
+            away, to = st.columns(2)
+            away.selectbox("From", options, format_func=names.__getitem__, key=state.key(PAGE, "away"))
+            to.selectbox("To", options, format_func=names.__getitem__, key=state.key(PAGE, "to"))
+            source = names[state.get(PAGE, "away")]
+        else:
+            st.selectbox("Attribute", options, format_func=names.__getitem__, key=state.key(PAGE, "to"))
+            source = None
+    target = names[state.get(PAGE, "to")]
+    amount.slider("How far along it", -1.0, 2.0, step=0.25, key=state.key(PAGE, "along"),
+                  help="0: the sliders' own code. 1: moved as far as the two groups' centres lie apart. Negative: "
+                       "the other way.")
+    if source == target:
+        st.info("Pick two different classes: the direction goes from the centre of one class's codes to the other's.")
+        return
+    with st.spinner("Encoding test images to find the direction…"):
+        direction = state.service().attribute_direction(model.id, target, source)
+    code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
+    along = float(state.get(PAGE, "along"))
+    moved = direction.move(code, along)
+    picture, strip = st.columns([1, 3], gap="medium")
+    with picture:
+        st.image(state.service().decode_png(model.id, moved), width=192, output_format="PNG",
+                 caption=f"the sliders' code + {along:g} × the direction")
+        st.button("Put it on the sliders", on_click=_set_code, args=(moved,), icon=":material/arrow_upward:",
+                  key="explore.direction.apply",
+                  help="The sliders take this code, so you can go on from it.")
+    with strip:
+        images = state.service().decode(model.id, np.stack([direction.move(code, a) for a in ALONG]))
+        image_grid.show("explore.direction", images, ncol=len(ALONG), pixels=96,
+                        captions=[f"{a:+g}" if a else "0 (sliders)" for a in ALONG],
+                        file_name=f"{model.name}_toward_{target}.png".replace(" ", "_").replace("/", "-"))
+        n_from, n_to = direction.counts
+        st.caption(
+            f"The arrow from the centre of the codes of {n_from:,} test images {_group(kind, source, target)} to the "
+            f"centre of the codes of {n_to:,} {_group(kind, target, target)}, added to the sliders' code in steps. "
+            "No latent was trained to mean this: the direction is found afterwards, from labels the model never saw. "
+            "Where the picture changes in the label's way and little else, the code holds that attribute along one "
+            "line; where other things change too, the attribute is tangled with them."
+        )
+
+
+def _group(kind: str, name: str, target: str) -> str:
+    if kind == "class":
+        return f"of class “{name}”"
+    return f"with “{target}”" if name == target else f"without “{target}”"
+
+
 def restyle(model, start: image_picker.Picked) -> None:
     """A conditional model's style transfer: the start image's code drawn as every class."""
     if not model.capabilities.needs_class:
@@ -352,6 +433,7 @@ def main() -> None:
     stats = state.latent_stats(model.id)
     sliders_and_picture(model, stats, start)
     loss_readout(model, start)
+    attribute_edit(model)
     restyle(model, start)
     factor_heatmap(model, stats)
     with st.expander("How does a VAE make this space?"):

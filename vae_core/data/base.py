@@ -33,6 +33,8 @@ class ImageDataset:
     class_names: tuple[str, ...] | None = None
     factor_names: tuple[str, ...] | None = None
     factor_sizes: tuple[int, ...] | None = None
+    # binary attributes of each image beside (or instead of) one class, e.g. CelebA's 40 ("Smiling", "Eyeglasses")
+    attribute_names: tuple[str, ...] | None = None
     is_binary: bool = False
 
     def __len__(self) -> int:
@@ -44,6 +46,10 @@ class ImageDataset:
 
     def all_labels(self) -> torch.Tensor | None:
         """(N,) int64 label of every image in this split, without decoding any image; None if unlabelled."""
+        return None
+
+    def all_attributes(self) -> torch.Tensor | None:
+        """(N, A) bool: which of attribute_names each image of this split has; None without attributes."""
         return None
 
     def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
@@ -70,6 +76,7 @@ class SubsetDataset(ImageDataset):
         self.class_names = base.class_names
         self.factor_names = base.factor_names
         self.factor_sizes = base.factor_sizes
+        self.attribute_names = base.attribute_names
         self.is_binary = base.is_binary
 
     def __len__(self) -> int:
@@ -81,6 +88,10 @@ class SubsetDataset(ImageDataset):
     def all_labels(self) -> torch.Tensor | None:
         labels = self.base.all_labels()
         return None if labels is None else labels[self.positions]
+
+    def all_attributes(self) -> torch.Tensor | None:
+        attributes = self.base.all_attributes()
+        return None if attributes is None else attributes[self.positions]
 
     def factor_values(self, factors: torch.Tensor) -> torch.Tensor:
         return self.base.factor_values(factors)
