@@ -48,7 +48,7 @@ __all__ = [
 PROJECTION_METHODS = ("pca", "umap", "tsne")
 DEFAULT_MAP_IMAGES = 1000  # test images in a latent map unless asked otherwise (the app's default too)
 STATS_IMAGES = 2000  # test images encoded to measure each latent's KL and spread
-DIRECTION_IMAGES = 5000  # test images whose codes give the attribute directions
+DIRECTION_IMAGES = STATS_IMAGES  # the attribute directions come from the latent statistics' codes
 PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
 
 
@@ -284,7 +284,7 @@ class _Loaded:
         self.graphs: dict[str, Path] = {}  # graph part -> the file found or made for these weights
         self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
         self.subset: tuple[tuple[int, int], tuple] | None = None  # the latest (n, seed) -> _encode_subset's answer
-        self.attribute_codes: tuple | None = None  # codes, labels, attributes of the images directions come from
+        self.stats_codes: tuple[np.ndarray, np.ndarray] | None = None  # the latent statistics' codes and positions
 
     @property
     def dataset(self) -> ImageDataset:
@@ -738,6 +738,7 @@ class LatentService:
             if model.capabilities.has_kl:
                 kls.append(posterior.kl_per_dim().double().cpu())
         mean, var = torch.cat(means), torch.cat(variances)
+        loaded.stats_codes = (mean.numpy().astype(np.float32), positions.numpy())  # attribute directions use them
         spread = mean.var(0, unbiased=True) if len(mean) > 1 else torch.zeros(d, dtype=torch.float64)
         # Without a KL (AE, VQ-VAE) the coordinates are ordered by how much they vary across images instead.
         kl_per_dim = torch.cat(kls).mean(0).numpy().astype(np.float32) if kls else np.zeros(d, np.float32)
@@ -902,7 +903,8 @@ class LatentService:
     @torch.inference_mode()
     def attribute_direction(self, model_id: str, target: str, source: str | None = None) -> AttributeDirection:
         """The mean code (posterior mean) of the test images with attribute `target` minus that of the images
-        without it; for classes, the mean code of class `target` minus that of class `source`. Moving a code by the
+        without it; for classes, the mean code of class `target` minus that of class `source`; over the 2,000 test
+        images the latent statistics encode. Moving a code by the
         whole vector moves it as far as one group's centre lies from the other's (Larsen et al. 2016's attribute
         vectors; White 2016)."""
         choices = self.attribute_choices(model_id)
@@ -914,18 +916,15 @@ class LatentService:
             if name not in names:
                 raise unknown_name("class" if kind == "class" else "attribute", str(name), names)
         loaded = self._get(model_id)
-        if loaded.attribute_codes is None:
-            codes, labels, _, positions = self._encode_positions(loaded, DIRECTION_IMAGES, seed=0)
-            attributes = loaded.dataset.all_attributes()
-            loaded.attribute_codes = (codes, labels, None if attributes is None else
-                                      attributes[torch.as_tensor(positions)].numpy().astype(bool))
-        codes, labels, attributes = loaded.attribute_codes
+        self.latent_stats(model_id)  # encodes the test images the directions come from, once per model
+        codes, positions = loaded.stats_codes
         if kind == "attribute":
-            has = attributes[:, names.index(target)]
+            has = loaded.dataset.all_attributes()[torch.as_tensor(positions)].numpy().astype(bool)[:, names.index(target)]
             groups, source = (~has, has), f"without {target}"
         else:
             if source == target:
                 raise DataError(f"a direction needs two different classes; both are {target!r}")
+            labels = loaded.dataset.all_labels()[torch.as_tensor(positions)].numpy()
             groups = (labels == names.index(source), labels == names.index(target))
         counts = tuple(int(g.sum()) for g in groups)
         if min(counts) == 0:
@@ -1152,11 +1151,6 @@ class LatentService:
         keeps its latest subset in memory: the maps, the plane and the two-latent plot of one model share it."""
         if loaded.subset is not None and loaded.subset[0] == (n, int(seed)):
             return loaded.subset[1]
-        loaded.subset = ((n, int(seed)), self._encode_positions(loaded, n, seed, report))
-        return loaded.subset[1]
-
-    def _encode_positions(self, loaded: _Loaded, n: int, seed: int, report=None):
-        """_encode_subset's answer, encoded now."""
         report = report or (lambda fraction, text: None)
         dataset = loaded.dataset
         positions = evaluation_positions(len(dataset), n, seed)
@@ -1169,12 +1163,14 @@ class LatentService:
             if batch.factors is not None:
                 factors.append(batch.factors.cpu().numpy())
             report(0.5 * (i + 1) * INFERENCE_BATCH / max(n, 1), f"encoding {min((i + 1) * INFERENCE_BATCH, n):,} of {n:,} images")
-        return (
+        encoded = (
             np.concatenate(latents),
             np.concatenate(labels) if labels else None,
             np.concatenate(factors) if factors else None,
             positions.numpy(),
         )
+        loaded.subset = ((n, int(seed)), encoded)
+        return encoded
 
 
 def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:
