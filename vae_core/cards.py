@@ -103,6 +103,7 @@ def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:
     disentanglement (MIG) and reconstruction, a model that did not learn to reconstruct, a likelihood that ranks
     unseen data as more likely."""
     found = []
+    steps = {name: training.get("steps_done") for name, _, training, _ in models}
     for name, config, _, metrics in models:
         data = config.get("dataset")
         siblings = [(n, c, m) for n, c, _, m in models if n != name and c.get("dataset") == data]
@@ -113,9 +114,14 @@ def notes(models: list[tuple[str, dict, dict, dict]]) -> list[str]:
                       and _mig(m) > mig and m["likelihood"]["recon"] < recon]
             if better:
                 best, other, other_recon = max(better)
+                if steps[name] == steps[other]:
+                    why = "Trained as long on the same data, its objective bought less of both."
+                else:
+                    why = (f"`{other}` trained {steps[other] or 0:,} steps and this one {steps[name] or 0:,}: the "
+                           "budget, not only the objective, may make the difference.")
                 found.append(f"`{name}` falls short: `{other}` has both the higher MIG ({best:.3f} against "
                              f"{mig:.3f}) and the lower reconstruction loss ({other_recon:.1f} against {recon:.1f} "
-                             "nats). It ships as what this budget gave, not as a good example of its objective.")
+                             f"nats). {why}")
         plain = [m["likelihood"]["recon"] for n, c, m in siblings if _plain_vae(c)
                  and c.get("latent_dim") == config.get("latent_dim")
                  and isinstance(m.get("likelihood", {}).get("recon"), (int, float))]

@@ -58,8 +58,8 @@ RECIPES = {
             "dsprites_mig",
             "dSprites, disentangled",
             "Burgess et al.'s conv beta-VAE (10 latents, beta 16) on dSprites; MIG 0.40 after 14 minutes of "
-            "training here (12,631 steps, bench/time_to_quality.py); pretrained/dsprites_beta16 is this recipe at "
-            "4,000 steps, the budget of the whole beta sweep",
+            "training here (12,631 steps, bench/time_to_quality.py); pretrained/dsprites_beta16 is this network "
+            "with the zoo's longer budget (pretrained/recipes.sh)",
             model="beta_vae",
             dataset="dsprites",
             settings={"beta": 16.0},

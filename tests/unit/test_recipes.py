@@ -72,7 +72,6 @@ def test_an_unknown_recipe_names_the_known_ones():
 @pytest.mark.parametrize("model, recipe, steps", [
     ("digits_vae_2d", "digits_2d", None),
     ("fashion_vae_2d", "fashion_2d", 10_000),
-    ("dsprites_beta16", "dsprites_mig", 4_000),
 ])
 def test_the_shipped_models_were_made_with_the_recipes(model, recipe, steps):
     config, train = run_configs(RunRequest(recipe=recipe, training={"steps": steps} if steps else {}))
