@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow
 # a small MLP on 8x8 digits; batch 16 splits into two shares of 8
 TINY = ["--dataset", "digits", "--set", "hidden_dims=[64]", "--batch-size", "16", "--lr", "3e-3",
         "--seed", "0", "--log-every", "5", "--quiet"]
+VAE = ["--model", "vae", "--latent-dim", "4"]  # its two-process run is the resume test's first half
 MODELS = {
-    "vae": ["--model", "vae", "--latent-dim", "4"],
     # q(z) estimated from the batch: the processes gather the whole batch for it
     "btcvae": ["--model", "btcvae", "--latent-dim", "4", "--set", "estimator=mss"],
     # the codebook's moving averages see the whole batch; the prior trains after step 10 (parameters unused before)
@@ -67,6 +67,7 @@ def assert_same_weights(a: Path, b: Path) -> None:
 
 @pytest.mark.parametrize("model", list(MODELS))
 def test_two_processes_train_the_weights_one_process_trains(tmp_path, model):
+    """20 steps: the models whose loss looks across the batch (the VAE's two halves are the resume test)."""
     args = [*MODELS[model], *TINY, "--steps", "20"]
     assert cli(["train", *args, "--out", str(tmp_path / "one")]) == 0
     done = torchrun(*args, "--out", str(tmp_path / "two"))
@@ -82,7 +83,8 @@ def test_two_processes_train_the_weights_one_process_trains(tmp_path, model):
 
 
 def test_a_two_process_checkpoint_opens_in_the_app_and_resumes_in_one_process(tmp_path):
-    args = [*MODELS["vae"], *TINY]
+    """10 steps in two processes, 10 more in one: the weights of 20 steps in one process."""
+    args = [*VAE, *TINY]
     assert cli(["train", *args, "--steps", "20", "--out", str(tmp_path / "straight")]) == 0
     torchrun(*args, "--steps", "10", "--out", str(tmp_path / "run"))
     service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
@@ -110,7 +112,7 @@ def _rank_pid(launcher: int, rank: int) -> int | None:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker processes through Linux's /proc")
 def test_a_process_that_dies_stops_the_run_with_a_clear_message_and_the_checkpoint_intact(tmp_path):
     out = tmp_path / "run"
-    launcher = torchrun(*MODELS["vae"], *TINY, "--steps", "1000000", "--checkpoint-every", "50", "--out", str(out),
+    launcher = torchrun(*VAE, *TINY, "--steps", "1000000", "--checkpoint-every", "50", "--out", str(out),
                         wait=False)
     try:
         deadline = time.monotonic() + 120

@@ -1,4 +1,4 @@
-"""The pieces of data-parallel training that need no second process (tests/integration/test_distributed.py runs
+"""The pieces of data-parallel training that need no second process (tests/integration/test_torchrun.py runs
 torchrun itself)."""
 import pytest
 import torch
