@@ -205,6 +205,7 @@ class Trainer:
                     f"is kept in {self.out_dir}: lower --lr and continue with --resume"
                 )
         if not distributed.is_main():
+            self._saved_step = self.step  # what rank 0 writes now
             return
         finished = self.step >= self.train_config.steps
         save_checkpoint(self.out_dir, self.model, self._training_record(final, images_per_s, finished))
