@@ -307,8 +307,7 @@ def attribute_edit(model) -> None:
     if source == target:
         st.info("Pick two different classes: the direction goes from the centre of one class's codes to the other's.")
         return
-    with st.spinner("Encoding test images to find the direction…"):
-        direction = state.service().attribute_direction(model.id, target, source)
+    direction = state.service().attribute_direction(model.id, target, source)  # from the sliders' statistics' codes
     code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
     along = float(state.get(PAGE, "along"))
     moved = direction.move(code, along)
@@ -327,7 +326,8 @@ def attribute_edit(model) -> None:
         n_from, n_to = direction.counts
         st.caption(
             f"The arrow from the centre of the codes of {n_from:,} test images {_group(kind, source, target)} to the "
-            f"centre of the codes of {n_to:,} {_group(kind, target, target)}, added to the sliders' code in steps. "
+            f"centre of the codes of {n_to:,} test images {_group(kind, target, target)}, added to the sliders' code "
+            "in steps. "
             "No latent was trained to mean this: the direction is found afterwards, from labels the model never saw. "
             "Where the picture changes in the label's way and little else, the code holds that attribute along one "
             "line; where other things change too, the attribute is tangled with them."
