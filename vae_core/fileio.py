@@ -19,13 +19,18 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_umask()
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp_path)`, fsync, then rename tmp_path over `path`."""
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], None], *, fixed_tmp: bool = False) -> None:
+    """Call `write(tmp_path)`, fsync, then rename tmp_path over `path`. With `fixed_tmp` the temporary file has one
+    name per target (`.NAME.partial`), so what a killed writer left (gigabytes, for a converted dataset) is
+    overwritten by the next attempt instead of piling up beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    if fixed_tmp:
+        tmp_path = path.with_name(f".{path.name}.partial")
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
     try:
         write(tmp_path)
         os.chmod(tmp_path, default_mode())

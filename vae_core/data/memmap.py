@@ -115,18 +115,13 @@ def write_meta(folder: Path, meta: dict) -> None:
 
 def write_npy(path: Path, shape: tuple[int, ...], dtype, fill: Callable[[np.ndarray], None]) -> None:
     """Create the .npy file `path` of `shape` by letting `fill` write into a memory map of it, chunk by chunk."""
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
+    def write(tmp: Path) -> None:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
         fill(out)
         out.flush()
         del out
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write, fixed_tmp=True)
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:
