@@ -160,12 +160,14 @@ def run_request(args: argparse.Namespace) -> RunRequest:
 def cmd_train(args: argparse.Namespace) -> int:
     from . import distributed
 
-    # under torchrun (WORLD_SIZE > 1) every process joins the group; the first one alone prints and writes
-    distributed.init_from_env(args.device or "auto")
+    # under torchrun (WORLD_SIZE > 1) every process joins the group; the first one alone prints and writes. A group
+    # a caller has already joined (several runs in one launch) is left to that caller to close.
+    joined = not distributed.active() and distributed.init_from_env(args.device or "auto")
     try:
         return _train(args, say=print if distributed.is_main() else lambda *_: None)
     finally:
-        distributed.shutdown()
+        if joined:
+            distributed.shutdown()
 
 
 def _train(args: argparse.Namespace, say: Callable[[str], None]) -> int:

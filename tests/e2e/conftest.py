@@ -1,6 +1,6 @@
-"""The browser tests' fixtures: one `vae-explorer app` server and one Chromium per test module, a fresh browser
-context per test. Without Chromium or Playwright the tests skip, except in CI (CI=true), where that is a failure:
-.ci/run installs both."""
+"""The browser tests' fixtures: one `vae-explorer app` server and one Chromium per test session (so one per
+pytest-xdist worker: starting them costs seconds of both cores), a fresh browser context per test. Without Chromium
+or Playwright the tests skip, except in CI (CI=true), where that is a failure: .ci/run installs both."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,7 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser_ready() -> None:
     reason = _missing()
     if reason is None:
@@ -33,7 +33,7 @@ def browser_ready() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Where screenshots go: $PYTEST_ARTIFACTS, else tests/e2e/artifacts/ (gitignored)."""
     folder = Path(os.environ.get("PYTEST_ARTIFACTS") or Path(__file__).parent / "artifacts")
@@ -41,7 +41,7 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_server(browser_ready, tmp_path_factory, artifacts):
     """The app on a free port, with a private XDG_CACHE_HOME and runs folder; stopped (whole process group) at the end."""
     server = AppServer(tmp_path_factory.mktemp("app"))
@@ -52,7 +52,7 @@ def app_server(browser_ready, tmp_path_factory, artifacts):
         (artifacts / "server.log").write_text(server.log(), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(browser_ready):
     from playwright.sync_api import sync_playwright
 

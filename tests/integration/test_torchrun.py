@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,15 +32,34 @@ MODELS = {
 }
 
 
-def torchrun(*args: str, processes: int = 2, wait: bool = True, **kwargs):
+RUNS_SCRIPT = Path(__file__).with_name("torchrun_runs.py")
+
+
+def torchrun(*args: str, processes: int = 2, wait: bool = True, runs: list[list[str]] | None = None, **kwargs):
+    """`vae-explorer train ARGS` in `processes` processes; with `runs`, each of those runs in turn in one launch."""
+    program = [str(RUNS_SCRIPT), json.dumps(runs)] if runs else ["-m", "vae_core", "train", *args]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes),
-               "-m", "vae_core", "train", *args]
+               *program]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if not wait:
         return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, **kwargs)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+@pytest.fixture(scope="module")
+def two_process_runs(tmp_path_factory) -> Path:
+    """The folder of the tests' two-process runs (a subfolder per run, named as below), trained in one torchrun
+    launch: starting the processes costs more than 20 steps of these tiny models."""
+    base = tmp_path_factory.mktemp("torchrun")
+    runs = [[*MODELS[name], *TINY, "--steps", "20", "--out", str(base / name)] for name in MODELS]
+    runs.append([*VAE, *TINY, "--steps", "10", "--out", str(base / "vae_first_half")])
+    done = torchrun(runs=runs)
+    assert "2 processes" in done.stdout
+    # the first process alone speaks
+    assert done.stdout.count("done: 20 steps") == len(MODELS) and done.stdout.count("done: 10 steps") == 1
+    return base
 
 
 def weights(folder: Path) -> dict[str, torch.Tensor]:
@@ -66,27 +86,24 @@ def assert_same_weights(a: Path, b: Path) -> None:
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_two_processes_train_the_weights_one_process_trains(tmp_path, model):
+def test_two_processes_train_the_weights_one_process_trains(tmp_path, model, two_process_runs):
     """20 steps: the models whose loss looks across the batch (the VAE's two halves are the resume test)."""
-    args = [*MODELS[model], *TINY, "--steps", "20"]
-    assert cli(["train", *args, "--out", str(tmp_path / "one")]) == 0
-    done = torchrun(*args, "--out", str(tmp_path / "two"))
-    assert "2 processes" in done.stdout and done.stdout.count("done: 20 steps") == 1  # the first process speaks
-    assert_same_weights(tmp_path / "one", tmp_path / "two")
+    assert cli(["train", *MODELS[model], *TINY, "--steps", "20", "--out", str(tmp_path / "one")]) == 0
+    one, two = tmp_path / "one", two_process_runs / model
+    assert_same_weights(one, two)
     # the logged losses are the whole batch's, as one process logs them
-    one, two = ([json.loads(line) for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
-                for name in ("one", "two"))
-    assert [line["step"] for line in one] == [line["step"] for line in two] == [5, 10, 15, 20]
-    for a, b in zip(one, two):
+    log_one, log_two = ([json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+                        for folder in (one, two))
+    assert [line["step"] for line in log_one] == [line["step"] for line in log_two] == [5, 10, 15, 20]
+    for a, b in zip(log_one, log_two):
         assert (b["loss"], b["recon"], b["kl"]) == pytest.approx((a["loss"], a["recon"], a["kl"]), rel=1e-4, abs=1e-4)
-    assert read_training(tmp_path / "two")["steps_done"] == 20
+    assert read_training(two)["steps_done"] == 20
 
 
-def test_a_two_process_checkpoint_opens_in_the_app_and_resumes_in_one_process(tmp_path):
+def test_a_two_process_checkpoint_opens_in_the_app_and_resumes_in_one_process(tmp_path, two_process_runs):
     """10 steps in two processes, 10 more in one: the weights of 20 steps in one process."""
-    args = [*VAE, *TINY]
-    assert cli(["train", *args, "--steps", "20", "--out", str(tmp_path / "straight")]) == 0
-    torchrun(*args, "--steps", "10", "--out", str(tmp_path / "run"))
+    assert cli(["train", *VAE, *TINY, "--steps", "20", "--out", str(tmp_path / "straight")]) == 0
+    shutil.copytree(two_process_runs / "vae_first_half", tmp_path / "run")
     service = LatentService({"runs": tmp_path}, cache_dir=tmp_path / "cache", device="cpu")
     info = service.info("runs/run")
     assert info.latent_dim == 4 and info.dataset == "digits"

@@ -83,7 +83,7 @@ def test_wrong_inputs_say_what_was_wrong(tmp_path):
 
 @pytest.mark.slow
 def test_the_classifier_learns_from_a_few_steps(test_split):
-    """The recipe that made the shipped weights (2,000 steps, 0.99), cut to 150 steps: clearly above chance already
+    """The recipe that made the shipped weights (2,000 steps, 0.99), cut to 100 steps: clearly above chance already
     (0.475 here, with 1 or 2 threads), where an untrained net stays at chance."""
     batch = test_split.get(torch.randperm(len(test_split), generator=torch.Generator().manual_seed(2))[:1000])
 
@@ -92,4 +92,4 @@ def test_the_classifier_learns_from_a_few_steps(test_split):
 
     torch.manual_seed(0)
     assert accuracy(shapes.ShapeClassifier().eval()) < 1 / 3 + 0.05
-    assert accuracy(shapes.train_classifier(steps=150)) >= 1 / 3 + 0.1
+    assert accuracy(shapes.train_classifier(steps=100)) >= 1 / 3 + 0.1
