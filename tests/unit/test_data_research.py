@@ -14,7 +14,6 @@ import math
 import sys
 import threading
 import urllib.parse
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,8 @@ from vae_core.data import dataset_info, download_file, load_dataset
 from vae_core.data import celeba, download, shapes3d
 from vae_core.data.memmap import IMAGES, META
 from vae_core.errors import DataError
+
+from research_fakes import PARTITIONS, TINY_SIZES, celeba_files, factor_grid, write_tiny_h5
 
 
 def sha(data: bytes) -> str:
@@ -208,31 +209,6 @@ def test_google_drive_confirmation_page_leads_to_the_file(server, tmp_path):
 # --- 3D Shapes ------------------------------------------------------------------------------------------------------
 
 
-TINY_SIZES = (2, 2, 2, 2, 4, 3)  # 192 images; shape keeps its 4 values
-
-
-def factor_grid(sizes: tuple[int, ...]) -> np.ndarray:
-    """(N, F) factor indices of every combination, the last factor fastest."""
-    return np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), axis=-1).reshape(-1, len(sizes))
-
-
-def write_tiny_h5(path: Path, sizes=TINY_SIZES, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A 3dshapes.h5 of the real layout with the factor grid `sizes`: (images (N, 64, 64, 3), labels (N, 6))."""
-    h5py = pytest.importorskip("h5py")
-    grid = factor_grid(sizes)
-    values = [np.linspace(0, 1, sizes[0], endpoint=False), np.linspace(0, 1, sizes[1], endpoint=False),
-              np.linspace(0, 1, sizes[2], endpoint=False), np.linspace(0.75, 1.25, sizes[3]), np.arange(sizes[4]) * 1.0,
-              np.linspace(-30, 30, sizes[5])]
-    labels = np.stack([values[c][grid[:, c]] for c in range(6)], axis=1)
-    images = np.random.default_rng(0).integers(0, 256, (len(grid), 64, 64, 3), dtype=np.uint8)
-    if rows is not None:
-        images, labels = images[rows], labels[rows]
-    with h5py.File(path, "w") as f:
-        f.create_dataset("images", data=images, chunks=(16, 64, 64, 3), compression="gzip", compression_opts=1)
-        f.create_dataset("labels", data=labels)
-    return images, labels
-
-
 @pytest.fixture
 def tiny_shapes3d(cache, monkeypatch):
     monkeypatch.setattr(shapes3d, "FACTOR_SIZES", TINY_SIZES)
@@ -322,42 +298,6 @@ def test_shapes3d_offline_and_without_h5py_say_what_to_do(tiny_shapes3d, tmp_pat
 
 
 # --- CelebA ---------------------------------------------------------------------------------------------------------
-
-
-PARTITIONS = [0, 0, 1, 2, 0, 2]  # official train, train, valid, test, train, test
-
-
-def face(seed: int) -> Image.Image:
-    """A 178x218 picture with smooth gradients and a few sharp blocks, like enough to a face for the crop."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:218, 0:178]
-    pixels = np.stack([(x * 255 // 177), (y * 255 // 217), ((x + y) * 255 // 394)], axis=-1).astype(np.uint8)
-    for _ in range(4):
-        top, left = rng.integers(0, 180), rng.integers(0, 150)
-        pixels[top:top + 30, left:left + 25] = rng.integers(0, 256, 3)
-    return Image.fromarray(pixels)
-
-
-def celeba_files(seed: int = 0) -> tuple[dict[str, bytes], dict[str, bytes], np.ndarray]:
-    """(the three CelebA files by name, the JPEGs by name, (N, 40) attributes as 0/1) for len(PARTITIONS) faces."""
-    names = [f"{i + 1:06d}.jpg" for i in range(len(PARTITIONS))]
-    jpegs = {}
-    for i, name in enumerate(names):
-        buffer = io.BytesIO()
-        face(seed + i).save(buffer, format="JPEG", quality=90)
-        jpegs[name] = buffer.getvalue()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("img_align_celeba/", b"")
-        for name in reversed(names):  # the archive's order is not the lists' order
-            z.writestr(f"img_align_celeba/{name}", jpegs[name])
-    attributes = np.random.default_rng(seed).integers(0, 2, (len(names), 40)).astype(np.int8)
-    rows = [f"{name} " + " ".join(f"{2 * a - 1:2d}" for a in row) for name, row in zip(names, attributes)]
-    attr_text = f"{len(names)}\r\n" + " ".join(celeba.ATTRIBUTE_NAMES) + " \r\n" + "\r\n".join(rows) + "\r\n"
-    partition_text = "".join(f"{name} {p}\r\n" for name, p in zip(names, PARTITIONS))
-    files = {celeba.IMAGES_ZIP: archive.getvalue(), celeba.ATTRIBUTES_TXT: attr_text.encode(),
-             celeba.PARTITION_TXT: partition_text.encode()}
-    return files, jpegs, attributes
 
 
 def reference_face(jpeg: bytes) -> np.ndarray:
