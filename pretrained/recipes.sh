@@ -9,9 +9,10 @@ recipe() {
     if [ -n "${ONLY:-}" ] && [ "$ONLY" != "$name" ]; then return; fi
     vae-explorer train "$@" --out "pretrained/$name" --force --quiet
     rm -f "pretrained/$name/resume.pt"          # optimizer state never ships
-    rm -rf "pretrained/$name/projections"       # maps of the replaced weights
+    rm -rf "pretrained/$name/projections" "pretrained/$name/bounds"   # maps and bounds of the replaced weights
     vae-explorer eval "pretrained/$name" --metrics "${METRICS:-likelihood}" --iwae-images 500 --json > /dev/null
-    vae-explorer project "pretrained/$name" --methods pca,umap --with-prior   # the app's latent maps, precomputed
+    # the app's latent maps and the Bound page's test-set curve, precomputed
+    vae-explorer project "pretrained/$name" --methods pca,umap --with-prior --bound
     vae-explorer export "pretrained/$name"   # decoder.onnx and encoder.onnx, for the browser
 }
 ONLY="${1:-}"

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="pca,umap", help="comma-separated: pca, umap, tsne (default pca,umap)")
     p.add_argument("--n", type=int, help="test images per map (default: the app's, 1000 or the whole split)")
     p.add_argument("--with-prior", action="store_true", help="also store each map fitted with n prior samples")
+    p.add_argument("--bound", action="store_true", help="also store the test-set curve of the app's Bound page (a "
+                   "model with a KL)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p = sub.add_parser("export", help="write the model's decoder and encoder as ONNX graphs (decoder.onnx, "
@@ -328,7 +331,20 @@ def cmd_project(args: argparse.Namespace) -> int:
             projection = service.project(model_id, n, method, seed=args.seed, prior_samples=prior)
             state = "already stored" if projection.from_cache else f"computed in {projection.seconds:.1f} s"
             print(f"{method} map of {n} images{f' + {prior} prior samples' if prior else ''}: {state}")
+    if args.bound:
+        _store_bound(service, model_id, args.dir)
     return 0
+
+
+def _store_bound(service, model_id: str, folder: str) -> None:
+    """The Bound page's test-set curve, stored in <folder>/bounds."""
+    if not service.info(model_id).capabilities.has_kl:
+        print(f"{folder} has no KL term, so no bound to store")
+        return
+    start = time.perf_counter()
+    curve = service.test_set_bound(model_id)
+    print(f"bound over {curve.n_images} test images (k up to {curve.ks[-1]}): stored beside the weights "
+          f"({time.perf_counter() - start:.1f} s)")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -135,6 +135,15 @@ class ImageLoss:
 
 BOUND_KS = (1, 10, 100, 1000)  # importance samples per image on the bound's curve
 ELBO_DRAWS = 1000  # draws of z that average one image's ELBO reconstruction term (its KL is exact)
+# The Bound page's curves. One image: BOUND_REPEATS seeded draws per k, fewer where they would cost more than
+# BOUND_IMAGE_FLOPS (LatentService.bound_sample_flops x every k): all 5 for the Fashion-MNIST MLP (1.2 MFLOP a
+# sample), 2 for a dSprites conv net (14 MFLOP). The test-set average: up to BOUND_TEST_IMAGES images, one draw each,
+# as many as BOUND_TEST_FLOPS allows: 100 for the Fashion-MNIST MLP, 8 for the dSprites net, all 200 for 8x8 digits.
+BOUND_REPEATS = 5
+BOUND_IMAGE_FLOPS = 3.2e10
+BOUND_TEST_IMAGES = 200
+BOUND_TEST_FLOPS = 1.35e11
+BOUND_FORMAT = 1  # bump when a stored test-set curve changes meaning
 
 
 @dataclass(frozen=True)
@@ -796,6 +805,11 @@ class LatentService:
                 hook.remove()
         return sum(flops) / 8
 
+    def test_set_bound(self, model_id: str) -> BoundCurve:
+        """The Bound page's test-set average: one draw per image and k, on as many of BOUND_TEST_IMAGES test images
+        as BOUND_TEST_FLOPS pays for; stored on disk (see bound_curve)."""
+        return self.bound_curve(model_id, None, repeats=1, n_images=BOUND_TEST_IMAGES, flop_budget=BOUND_TEST_FLOPS)
+
     @torch.inference_mode()
     def bound_curve(
         self, model_id: str, image: np.ndarray | None = None, label: int | None = None, *, ks=BOUND_KS,
@@ -804,11 +818,15 @@ class LatentService:
         """The ELBO and the importance-weighted bound (Burda et al. 2016) at each of `ks` importance samples,
         `repeats` times with seeded draws, in nats per image, as `vae-explorer eval` computes them
         (metrics.likelihood): for one uint8 (H, W, C) `image` (and its class, for a conditional model), or with
-        image=None averaged over `n_images` test images (the subset `seed` fixes), fewer when the model's samples
-        at every k would cost more than `flop_budget` operations. One image's ELBO has its KL in closed form and
-        its reconstruction term averaged over ELBO_DRAWS draws of z (a hierarchical model's lower-layer KL is
-        taken at each drawn top code); the test set's ELBO averages one draw per image. DataError for a model without
-        a KL: it has no ELBO."""
+        image=None averaged over `n_images` test images (the subset `seed` fixes). Where the model's samples would
+        cost more than `flop_budget` operations, an image gets fewer repeats and the test set fewer images (never
+        fewer than one). One image's ELBO has its KL in closed form and its reconstruction term averaged over
+        ELBO_DRAWS draws of z (a hierarchical model's lower-layer KL is taken at each drawn top code); the test set's
+        ELBO averages one draw per image. DataError for a model without a KL: it has no ELBO.
+
+        A test-set curve is stored on disk by the weights' content hash and its settings: first looked for in the
+        model folder's bounds/ (shipped with pretrained models: `vae-explorer project --bound`), then in the user's
+        cache folder, where new ones are written."""
         from .data import InMemoryDataset, SubsetDataset
         from .metrics import evaluate_likelihood
 
@@ -817,14 +835,25 @@ class LatentService:
         if not len(ks) or ks.min() < 1 or int(repeats) < 1 or int(n_images) < 1:
             raise DataError(f"a bound needs k >= 1, repeats >= 1 and n_images >= 1; got ks={ks.tolist()}, "
                             f"repeats={repeats}, n_images={n_images}")
+        repeats, stored = int(repeats), None
         if image is None:
-            test = self._get(model_id).dataset
+            loaded = self._get(model_id)
             n = int(n_images)
             if flop_budget is not None:
-                per_image = self.bound_sample_flops(model_id) * ks.sum() * int(repeats)
+                per_image = self.bound_sample_flops(model_id) * ks.sum() * repeats
                 n = max(1, min(n, int(flop_budget // per_image)))
-            images = elbo_images = SubsetDataset(test, evaluation_positions(len(test), n, seed))
+            key = f"{loaded.weights_hash}-k{'_'.join(map(str, ks))}-r{repeats}-n{n}-s{seed}-v{BOUND_FORMAT}.json"
+            for folder in (loaded.path / "bounds", self.cache_dir / "bounds"):
+                if (folder / key).is_file():
+                    try:
+                        return _read_bound(folder / key)
+                    except (OSError, ValueError, KeyError, TypeError) as exc:
+                        log.warning("ignoring the unreadable bound cache %s (%s)", folder / key, exc)
+            stored = self.cache_dir / "bounds" / key
+            images = elbo_images = SubsetDataset(loaded.dataset, evaluation_positions(len(loaded.dataset), n, seed))
         else:
+            if flop_budget is not None:
+                repeats = max(1, min(repeats, int(flop_budget // (self.bound_sample_flops(model_id) * ks.sum()))))
             self._one_image(model, image)  # DataError for an image of another size
             pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]  # (1, C, H, W) uint8
             y = self._labels(model, label, 1)
@@ -835,10 +864,13 @@ class LatentService:
         n = len(images)
         elbo = evaluate_likelihood(model, elbo_images, n_images=len(elbo_images), iwae_k=1, iwae_images=1,
                                    seed=seed)["elbo"]
-        seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(len(ks), int(repeats)))
+        seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(len(ks), repeats))
         iwae = [[evaluate_likelihood(model, images, n_images=n, iwae_k=int(k), iwae_images=n, seed=int(s))["iwae"]
                  for s in row] for k, row in zip(ks, seeds)]
-        return BoundCurve(ks=ks, iwae=np.asarray(iwae, dtype=np.float64), elbo=float(elbo), n_images=n)
+        curve = BoundCurve(ks=ks, iwae=np.asarray(iwae, dtype=np.float64), elbo=float(elbo), n_images=n)
+        if stored is not None:
+            _write_bound(stored, curve)
+        return curve
 
     @torch.inference_mode()
     def loss_terms(self, model_id: str, image: np.ndarray, label: int | None = None) -> ImageLoss:
@@ -1212,6 +1244,22 @@ def _write_projection(path: Path, projection: Projection) -> None:
         atomic_write_bytes(path, buffer.getvalue())
     except OSError as exc:  # a read-only cache costs speed, not the answer
         log.warning("could not cache the projection in %s (%s)", path, exc)
+
+
+def _write_bound(path: Path, curve: BoundCurve) -> None:
+    try:  # JSON keeps every float exactly (shortest round-trip repr)
+        atomic_write_json(path, {"ks": curve.ks.tolist(), "iwae": curve.iwae.tolist(), "elbo": curve.elbo,
+                                 "n_images": curve.n_images})
+    except OSError as exc:  # a read-only cache costs speed, not the answer
+        log.warning("could not cache the bound in %s (%s)", path, exc)
+
+
+def _read_bound(path: Path) -> BoundCurve:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    ks, iwae = np.asarray(data["ks"], dtype=np.int64), np.asarray(data["iwae"], dtype=np.float64)
+    if ks.ndim != 1 or iwae.shape[:1] != ks.shape or iwae.ndim != 2 or not np.isfinite(iwae).all():
+        raise ValueError(f"ks {ks.shape} and iwae {iwae.shape} do not fit together")
+    return BoundCurve(ks=ks, iwae=iwae, elbo=float(data["elbo"]), n_images=int(data["n_images"]))
 
 
 def _read_projection(path: Path, method: str) -> Projection:

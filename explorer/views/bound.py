@@ -7,18 +7,13 @@ import streamlit as st
 
 from explorer import state
 from explorer.components import image_picker
-from vae_core.service import BoundCurve, png_bytes
+from vae_core.service import BOUND_IMAGE_FLOPS, BOUND_REPEATS, BoundCurve, png_bytes
 
 PAGE = "bound"
 PARAMS = {
     "from": state.choice("image", ("image", "upload")),
     "i": state.integer(0, 0, state.last_index),
 }
-REPEATS = 5  # seeded draws per k for one image: enough to see their spread shrink as k grows
-TEST_IMAGES = 200  # at most; fewer when the budget below runs out first
-# Operations the test-set average may spend (LatentService.bound_sample_flops x every k): 100 images of the
-# Fashion-MNIST MLP VAE (1.2 MFLOP a sample). A dSprites conv net (14 MFLOP a sample) gets 8, the 8x8 digits 200.
-TEST_FLOP_BUDGET = 1.35e11
 BLUE = "#466ec8"
 INTRO = (
     "How likely does the model find an image x? That number, log p(x), averages over every code z and cannot be "
@@ -34,12 +29,12 @@ INTRO = (
 @st.cache_data(max_entries=32, show_spinner="Drawing importance samples…")
 def image_curve(model_id: str, weights: str, image: np.ndarray, label: int | None) -> BoundCurve:
     """`weights` (the weights' hash) keys the cache, so a model trained again under the same id is measured again."""
-    return state.service().bound_curve(model_id, image, label, repeats=REPEATS)
+    return state.service().bound_curve(model_id, image, label, repeats=BOUND_REPEATS, flop_budget=BOUND_IMAGE_FLOPS)
 
 
 @st.cache_data(show_spinner="Averaging the bounds over test images…")
 def test_set_curve(model_id: str, weights: str) -> BoundCurve:
-    return state.service().bound_curve(model_id, None, repeats=1, n_images=TEST_IMAGES, flop_budget=TEST_FLOP_BUDGET)
+    return state.service().test_set_bound(model_id)
 
 
 def chart(curve: BoundCurve, title: str, exact_kl: bool) -> go.Figure:
@@ -99,7 +94,10 @@ def main() -> None:
             label = picked.label if model.capabilities.needs_class else None
             curve = image_curve(model.id, weights, picked.image, label)
             st.plotly_chart(chart(curve, f"One image: {picked.caption}", exact_kl), key="bound.image")
-            st.caption(f"{picked.caption}, mean of {REPEATS} seeded draws per k. " + numbers(curve))
+            draws = curve.iwae.shape[1]
+            fewer = f" (not {BOUND_REPEATS}: this model's draws cost more)" if draws < BOUND_REPEATS else ""
+            st.caption(f"{picked.caption}, {f'mean of {draws} seeded draws' if draws > 1 else 'one draw'} per k{fewer}. "
+                       + numbers(curve))
     with every:
         average = test_set_curve(model.id, weights)
         st.plotly_chart(chart(average, f"Average over {average.n_images} test images", exact_kl), key="bound.test")

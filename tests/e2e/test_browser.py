@@ -199,27 +199,27 @@ def test_train_live_shows_the_codes_learn_and_opens_the_model(page, app_server, 
     main = main_area(page)
     steps = main.get_by_label("Steps", exact=True)
     steps.wait_for(state="visible", timeout=LOAD_MS)
-    steps.fill("600")  # digits, 2 latents: a few seconds here
+    steps.fill("1500")  # digits, 2 latents: a few seconds here
     steps.press("Enter")
     wait_for_app_run(page)
     main.get_by_role("button", name=re.compile("Train")).click()
-    expect(main.get_by_text(re.compile(r"training: step [\d,]+ of 600"))).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text(re.compile(r"training: step [\d,]+ of 1,500"))).to_be_visible(timeout=LOAD_MS)
     # slow motion, then a pause: the step stands still while paused and the run goes on after Resume
     main.get_by_text("Slow motion", exact=True).click()
     wait_for_app_run(page)
     main.get_by_role("button", name=re.compile("Pause")).click()
-    status = main.get_by_text(re.compile(r"paused: step [\d,]+ of 600"))
+    status = main.get_by_text(re.compile(r"paused: step [\d,]+ of 1,500"))
     expect(status).to_be_visible(timeout=LOAD_MS)
     held = status.inner_text()
     page.wait_for_timeout(2500)  # the page redraws every second: two redraws while paused
-    assert main.get_by_text(re.compile(r"paused: step [\d,]+ of 600")).inner_text().split(" · ")[0] == \
+    assert main.get_by_text(re.compile(r"paused: step [\d,]+ of 1,500")).inner_text().split(" · ")[0] == \
         held.split(" · ")[0], "the run moved while paused"
     step_held = int(re.search(r"step ([\d,]+)", held).group(1).replace(",", ""))
-    assert step_held < 600, "the run ended before it could be paused: slow motion did not slow it"
+    assert step_held < 1500, "the run ended before it could be paused: slow motion did not slow it"
     main.get_by_role("button", name=re.compile("Resume")).click()
-    expect(main.get_by_text(re.compile(r"training: step [\d,]+ of 600"))).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text(re.compile(r"training: step [\d,]+ of 1,500"))).to_be_visible(timeout=LOAD_MS)
     main.get_by_text("Slow motion", exact=True).click()  # back to full speed
-    expect(main.get_by_text(re.compile(r"finished: step 600 of 600"))).to_be_visible(timeout=120_000)
+    expect(main.get_by_text(re.compile(r"finished: step 1,500 of 1,500"))).to_be_visible(timeout=120_000)
     chart = main.get_by_test_id("stPlotlyChart").first
     chart.locator(".js-plotly-plot").wait_for(state="visible", timeout=LOAD_MS)
     wait_until_loaded(page, main.get_by_test_id("stImage").first.locator("img"))

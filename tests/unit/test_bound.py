@@ -3,7 +3,9 @@ reconstruction term, the eval command's ELBO on the same test images, the IWAE o
 and the operation count that sizes the test-set average against torch's own counter."""
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -78,12 +80,14 @@ def test_the_test_set_curve_is_the_eval_commands_elbo_on_the_same_images(service
     assert np.all(average.iwae[1] > average.iwae[0])  # averaged over 50 images, k = 10 is above k = 1 in each repeat
 
 
-def test_a_flop_budget_shrinks_the_test_set_and_a_bound_is_seeded(service, image):
+def test_a_flop_budget_shrinks_the_test_set_and_one_images_repeats_and_a_bound_is_seeded(service, image):
     per_image = service.bound_sample_flops(MODEL) * (1 + 10) * 2
     sized = service.bound_curve(MODEL, None, ks=(1, 10), repeats=2, n_images=200, flop_budget=37.5 * per_image)
     assert sized.n_images == 37
     roomy = service.bound_curve(MODEL, None, ks=(1,), repeats=1, n_images=20, flop_budget=1e15)
     assert roomy.n_images == 20  # the budget never adds images
+    for budget, repeats in ((2.5 * per_image, 5), (per_image / 4, 1), (1e15, 5)):  # per_image pays for 2 repeats
+        assert service.bound_curve(MODEL, image, ks=(1, 10), repeats=5, flop_budget=budget).iwae.shape == (2, repeats)
     again = service.bound_curve(MODEL, image, ks=(1, 10), repeats=3)
     np.testing.assert_array_equal(again.iwae, service.bound_curve(MODEL, image, ks=(1, 10), repeats=3).iwae)
     assert len(np.unique(again.iwae[0])) == 3  # the repeats draw different samples
@@ -116,3 +120,41 @@ def test_a_model_without_a_kl_has_no_bound(service, name):
     model_id = f"pretrained/{name}"
     with pytest.raises(DataError, match="no KL term"):
         service.bound_curve(model_id, service.dataset_images(model_id, [0])[0], ks=(1,), repeats=1)
+
+
+def test_a_test_set_curve_is_stored_read_back_exactly_and_shipped_ones_are_read_first(tmp_path, monkeypatch, capsys):
+    """The first service computes and stores; a second one reads the file and computes nothing; a corrupt file is
+    computed again; `vae-explorer project --bound` stores the page's curve beside the weights, where it is read
+    before the cache."""
+    import vae_core.metrics
+    from vae_core.cli import main as cli
+
+    shutil.copytree(ROOT / MODEL, tmp_path / "models" / "digits", ignore=shutil.ignore_patterns("bounds"))
+    roots = {"m": tmp_path / "models"}
+    first = LatentService(roots, cache_dir=tmp_path / "cache", device="cpu").bound_curve(
+        "m/digits", None, ks=(1, 10), repeats=2, n_images=20, seed=1)
+    (stored,) = (tmp_path / "cache" / "bounds").iterdir()
+
+    def no_computing(*args, **kwargs):
+        raise AssertionError("computed a curve that was stored")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vae_core.metrics, "evaluate_likelihood", no_computing)
+        again = LatentService(roots, cache_dir=tmp_path / "cache", device="cpu").bound_curve(
+            "m/digits", None, ks=(1, 10), repeats=2, n_images=20, seed=1)
+    np.testing.assert_array_equal(again.iwae, first.iwae)
+    assert (again.elbo, again.n_images, again.ks.tolist()) == (first.elbo, 20, [1, 10])
+
+    stored.write_text('{"ks": [1, 10], "iwae": [[1.0]], "elbo": 0.0, "n_images": 20}')  # rows that do not fit
+    mended = LatentService(roots, cache_dir=tmp_path / "cache", device="cpu").bound_curve(
+        "m/digits", None, ks=(1, 10), repeats=2, n_images=20, seed=1)
+    np.testing.assert_array_equal(mended.iwae, first.iwae)
+    assert json.loads(stored.read_text())["iwae"] == first.iwae.tolist()  # and written again
+
+    assert cli(["project", str(tmp_path / "models" / "digits"), "--methods", "pca", "--bound"]) == 0
+    assert "bound over 200 test images" in capsys.readouterr().out
+    (shipped,) = (tmp_path / "models" / "digits" / "bounds").iterdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(vae_core.metrics, "evaluate_likelihood", no_computing)
+        page = LatentService(roots, cache_dir=tmp_path / "elsewhere", device="cpu").test_set_bound("m/digits")
+    assert page.n_images == 200 and page.iwae.tolist() == json.loads(shipped.read_text())["iwae"]
