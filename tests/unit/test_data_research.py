@@ -1,4 +1,5 @@
-"""Research-size datasets (3D Shapes, CelebA): resumable checked downloads, one conversion into memory-mapped .npy files.
+"""Downloaded datasets: 3D Shapes and CelebA (resumable checked downloads, one conversion into memory-mapped .npy
+files) and MOSES' molecules (downloaded, or read out of the molsets wheel).
 
 Nothing is downloaded from the internet: the tests make small files of the real layouts and serve them over HTTP on
 127.0.0.1, from a server that honours Range requests and can be told to cut a response short, to ignore Range, or to
@@ -7,6 +8,7 @@ play Google Drive's confirmation page.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import io
@@ -14,6 +16,7 @@ import math
 import sys
 import threading
 import urllib.parse
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +27,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from vae_core.data import dataset_info, download_file, load_dataset
-from vae_core.data import celeba, download, shapes3d
+from vae_core.data import celeba, download, moses, shapes3d
 from vae_core.data.memmap import IMAGES, META
-from vae_core.errors import DataError
+from vae_core.errors import DataError, UnknownNameError
 
 from research_fakes import PARTITIONS, TINY_SIZES, celeba_files, factor_grid, write_tiny_h5
 
@@ -364,3 +367,66 @@ def test_celeba_truncated_or_mismatched_files_are_clear_errors(cache, tmp_path):
     with pytest.raises(DataError, match="list different images"):
         load_dataset("celeba", "all", root=tmp_path, download=False)
     assert not (cache / "celeba" / META).exists()
+
+
+# --- MOSES ----------------------------------------------------------------------------------------------------------
+
+
+MOLECULES = ["CCCS(=O)c1ccc2[nH]c(=NC(=O)OC)[nH]c2c1", "CC(C)(C)C(=O)C(Oc1ccc(Cl)cc1)n1ccnc1", "Brc1cccc(Br)c1"]
+
+
+def moses_gz(smiles: list[str]) -> bytes:
+    return gzip.compress(("SMILES\n" + "\n".join(smiles) + "\n").encode(), mtime=0)
+
+
+@pytest.fixture
+def tiny_moses(cache, monkeypatch) -> dict[str, bytes]:
+    """The three MOSES files, a few molecules each, with this project's checksums pointed at them."""
+    files = {name: moses_gz(MOLECULES[i:] + MOLECULES[:i]) for i, name in enumerate(moses.SHA256)}
+    monkeypatch.setattr(moses, "SHA256", {name: sha(data) for name, data in files.items()})
+    return files
+
+
+def test_moses_is_downloaded_checked_and_read_from_the_cache_afterwards(tiny_moses, server, monkeypatch, cache):
+    server.files.update({f"/moses/{name}": data for name, data in tiny_moses.items()})
+    monkeypatch.setattr(moses, "URLS", (server.base + "/missing/{file}", server.base + "/moses/{file}"))
+    assert moses.moses_smiles("test") == MOLECULES[1:] + MOLECULES[:1]
+    assert (cache / "moses" / "test.csv.gz").read_bytes() == tiny_moses["test.csv.gz"]
+    requests = len(server.requests)
+    assert moses.moses_smiles("test", download=False) == MOLECULES[1:] + MOLECULES[:1]
+    assert len(server.requests) == requests  # the second read needs no network
+    with pytest.raises(UnknownNameError, match="MOSES split 'valid' is unknown; choose one of: train, test, test_scaffolds"):
+        moses.moses_smiles("valid")
+
+
+def test_moses_is_read_out_of_a_molsets_wheel_and_a_wheel_of_other_files_is_refused(tiny_moses, tmp_path, monkeypatch, cache):
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / moses.WHEEL, "w") as wheel:
+        for name, data in tiny_moses.items():
+            wheel.writestr(moses.WHEEL_MEMBER.format(file=name), data)
+        wheel.writestr("moses/__init__.py", "")
+    monkeypatch.setenv("VAE_DATA_DIR", str(folder))
+    assert moses.moses_smiles("train", download=False) == MOLECULES
+    assert (cache / "moses" / "train.csv.gz").read_bytes() == tiny_moses["train.csv.gz"]  # extracted, checked
+    monkeypatch.setattr(moses, "SHA256", {**moses.SHA256, "test.csv.gz": "0" * 64})
+    with pytest.raises(DataError, match=r"test.csv.gz inside .*molsets-0.3.1-py3-none-any.whl has SHA-256 [0-9a-f]{64}, "
+                                        r"expected 0{64}: .*use the wheel of molsets 0.3.1"):
+        moses.moses_smiles("test", download=False)
+    assert not (cache / "moses" / "test.csv.gz").exists()
+
+
+def test_moses_offline_damaged_or_foreign_files_are_clear_errors(tiny_moses, tmp_path, cache):
+    with pytest.raises(DataError, match=r"could not find test.csv.gz.*pip download molsets==0.3.1 --no-deps"):
+        moses.moses_smiles("test", root=tmp_path / "nowhere", download=False)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "test.csv.gz").write_bytes(tiny_moses["test.csv.gz"][:-10])
+    with pytest.raises(DataError, match=r"test.csv.gz has SHA-256 .*damaged or another file of that name; delete it"):
+        moses.moses_smiles("test", root=root, download=False)
+    (root / "cut.csv.gz").write_bytes(tiny_moses["test.csv.gz"][:-10])
+    with pytest.raises(DataError, match="truncated or not a MOSES CSV"):
+        moses.read_smiles(root / "cut.csv.gz")
+    (root / "other.csv").write_text("smiles,logP\nCCO,0.1\n")
+    with pytest.raises(DataError, match="does not start with the MOSES header SMILES"):
+        moses.read_smiles(root / "other.csv")
