@@ -1,5 +1,5 @@
 """MOSES (Polykovskiy et al. 2020), the molecule benchmark: drug-like molecules from ZINC's clean leads written as
-SMILES, split into train (1,584,663), test (176,074) and scaffold test (176,226, molecules whose ring scaffolds the
+SMILES, split into train (1,584,663), test (176,074) and scaffold test (176,225, molecules whose ring scaffolds the
 other two splits lack). MIT licence.
 
 The splits are the gzipped CSVs in the MOSES repository's package folder (moses/dataset/data). The molsets 0.3.1 wheel
