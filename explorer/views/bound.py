@@ -95,7 +95,7 @@ def main() -> None:
             curve = image_curve(model.id, weights, picked.image, label)
             st.plotly_chart(chart(curve, f"One image: {picked.caption}", exact_kl), key="bound.image")
             draws = curve.iwae.shape[1]
-            fewer = f" (not {BOUND_REPEATS}: this model's draws cost more)" if draws < BOUND_REPEATS else ""
+            fewer = f" ({BOUND_REPEATS} for cheaper models: this one's draws cost more)" if draws < BOUND_REPEATS else ""
             st.caption(f"{picked.caption}, {f'mean of {draws} seeded draws' if draws > 1 else 'one draw'} per k{fewer}. "
                        + numbers(curve))
     with every:

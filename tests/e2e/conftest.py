@@ -49,7 +49,8 @@ def app_server(browser_ready, tmp_path_factory, artifacts):
         with server:
             yield server
     finally:
-        (artifacts / "server.log").write_text(server.log(), encoding="utf-8")
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # each worker has its own server
+        (artifacts / f"server{f'-{worker}' if worker else ''}.log").write_text(server.log(), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
