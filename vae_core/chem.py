@@ -1,0 +1,55 @@
+"""Molecules for the pages that show what a code decodes to when it decodes to a SMILES string: a drawing and the
+properties a map is coloured by, both from RDKit. A string that is no molecule (a decoder's output often is not) is
+an answer, not an error: it gets None, and the page shows the string as invalid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .metrics.molecules import rdkit_chem
+
+DRAWING_SIZE = (320, 240)  # pixels; drawn at twice this by the caller for a sharp projector image
+
+
+@dataclass(frozen=True)
+class MoleculeProperties:
+    """What RDKit computes for one molecule: Crippen's logP (Wildman and Crippen 1999: how much the molecule prefers
+    octanol to water), QED (Bickerton et al. 2012: drug-likeness from 0 to 1), molecular weight in daltons, and
+    heavy atoms."""
+
+    smiles: str  # canonical
+    logp: float
+    qed: float
+    weight: float
+    atoms: int
+
+
+PROPERTY_NAMES = {"logp": "logP", "qed": "QED", "weight": "molecular weight", "atoms": "heavy atoms"}
+
+
+def properties(smiles: str) -> MoleculeProperties | None:
+    """The molecule's properties, or None when `smiles` is not a valid molecule."""
+    chem = rdkit_chem()
+    molecule = chem.MolFromSmiles(smiles) if isinstance(smiles, str) and smiles else None
+    if molecule is None:
+        return None
+    from rdkit.Chem import QED, Crippen, Descriptors
+
+    return MoleculeProperties(smiles=chem.MolToSmiles(molecule), logp=float(Crippen.MolLogP(molecule)),
+                              qed=float(QED.qed(molecule)), weight=float(Descriptors.MolWt(molecule)),
+                              atoms=molecule.GetNumHeavyAtoms())
+
+
+def drawing_png(smiles: str, size: tuple[int, int] = DRAWING_SIZE) -> bytes | None:
+    """A 2-D drawing of the molecule as PNG bytes (RDKit's Cairo drawer), or None when `smiles` is not a valid
+    molecule."""
+    chem = rdkit_chem()
+    molecule = chem.MolFromSmiles(smiles) if isinstance(smiles, str) and smiles else None
+    if molecule is None:
+        return None
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    drawer = rdMolDraw2D.MolDraw2DCairo(*size)
+    drawer.DrawMolecule(molecule)
+    drawer.FinishDrawing()
+    return drawer.GetDrawingText()
