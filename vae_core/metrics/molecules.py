@@ -11,6 +11,7 @@ releases, and a training set written by another release would make known molecul
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..errors import DataError
 MOSES_KS = (1000, 10_000)  # the unique@k the MOSES paper reports
 
 
+@functools.cache
 def rdkit_chem():
     """RDKit's Chem module with its parse warnings silenced (an invalid generated string is an answer, not news);
     DataError saying how to install it when it is missing."""
