@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .metrics.molecules import rdkit_chem
+from .metrics.molecules import molecule, rdkit_chem
 
 DRAWING_SIZE = (320, 240)  # pixels; drawn at twice this by the caller for a sharp projector image
 
@@ -29,27 +29,25 @@ PROPERTY_NAMES = {"logp": "logP", "qed": "QED", "weight": "molecular weight", "a
 
 def properties(smiles: str) -> MoleculeProperties | None:
     """The molecule's properties, or None when `smiles` is not a valid molecule."""
-    chem = rdkit_chem()
-    molecule = chem.MolFromSmiles(smiles) if isinstance(smiles, str) and smiles else None
-    if molecule is None:
+    parsed = molecule(smiles)
+    if parsed is None:
         return None
     from rdkit.Chem import QED, Crippen, Descriptors
 
-    return MoleculeProperties(smiles=chem.MolToSmiles(molecule), logp=float(Crippen.MolLogP(molecule)),
-                              qed=float(QED.qed(molecule)), weight=float(Descriptors.MolWt(molecule)),
-                              atoms=molecule.GetNumHeavyAtoms())
+    return MoleculeProperties(smiles=rdkit_chem().MolToSmiles(parsed), logp=float(Crippen.MolLogP(parsed)),
+                              qed=float(QED.qed(parsed)), weight=float(Descriptors.MolWt(parsed)),
+                              atoms=parsed.GetNumHeavyAtoms())
 
 
 def drawing_png(smiles: str, size: tuple[int, int] = DRAWING_SIZE) -> bytes | None:
     """A 2-D drawing of the molecule as PNG bytes (RDKit's Cairo drawer), or None when `smiles` is not a valid
     molecule."""
-    chem = rdkit_chem()
-    molecule = chem.MolFromSmiles(smiles) if isinstance(smiles, str) and smiles else None
-    if molecule is None:
+    parsed = molecule(smiles)
+    if parsed is None:
         return None
     from rdkit.Chem.Draw import rdMolDraw2D
 
     drawer = rdMolDraw2D.MolDraw2DCairo(*size)
-    drawer.DrawMolecule(molecule)
+    drawer.DrawMolecule(parsed)
     drawer.FinishDrawing()
     return drawer.GetDrawingText()

