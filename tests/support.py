@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from vae_core.registry import build_model, make_config
+from vae_core.registry import build_model, get_entry, make_config, model_names
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +22,10 @@ TINY_NEEDS = {
     "btcvae": {"dataset_size": 100},
     "vqvae": {"vq_steps": 2},
 }
+
+
+# Every registered variant that reads images; the sequence VAE has tests of its own (tests/unit/test_sequences.py).
+IMAGE_MODELS = [name for name in model_names() if not get_entry(name).capabilities.sequence]
 
 
 def tiny_model(name: str, **values):

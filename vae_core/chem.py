@@ -39,6 +39,20 @@ def properties(smiles: str) -> MoleculeProperties | None:
                               atoms=parsed.GetNumHeavyAtoms())
 
 
+def smiles_problem(smiles: str) -> str | None:
+    """Why `smiles` is no valid molecule, in RDKit's words where it has some, or None when it is one."""
+    chem = rdkit_chem()
+    parsed = chem.MolFromSmiles(smiles, sanitize=False)
+    if parsed is None:
+        return ("RDKit cannot read it as SMILES: check that every ( has its ), every ring-closure digit appears twice "
+                "and every [ has its ]")
+    try:
+        chem.SanitizeMol(parsed)
+    except Exception as exc:  # RDKit raises its own exception types, e.g. AtomValenceException, KekulizeException
+        return f"RDKit reads it but rejects it as a molecule: {str(exc).strip()}"
+    return None
+
+
 def drawing_png(smiles: str, size: tuple[int, int] = DRAWING_SIZE) -> bytes | None:
     """A 2-D drawing of the molecule as PNG bytes (RDKit's Cairo drawer), or None when `smiles` is not a valid
     molecule."""

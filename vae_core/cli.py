@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -80,8 +81,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--metrics", default="likelihood",
-                   help="comma-separated: likelihood, shapes, mig, factorvae, betavae, dci, anomaly, probe, or all "
-                        "(default likelihood)")
+                   help="comma-separated: likelihood, shapes, mig, factorvae, betavae, dci, anomaly, probe, "
+                        "sequences (a molecule or sentence model), or all (default likelihood)")
+    p.add_argument("--samples", type=int, help="sequences: prior draws decoded for validity, uniqueness and "
+                   "novelty, or distinct sentences (default 10000 for molecules, 1000 for sentences)")
     p.add_argument("--full-size", action="store_true",
                    help="FactorVAE and beta-VAE scores with disentanglement_lib's full vote counts (slow on a CPU)")
     p.add_argument("--json", action="store_true", help="print one JSON object and write DIR/metrics.json")
@@ -122,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-prior", action="store_true", help="also store each map fitted with n prior samples")
     p.add_argument("--bound", action="store_true", help="also store the test-set curve of the app's Bound page (a "
                    "model with a KL)")
+    p.add_argument("--examples", type=int, metavar="N", help="a sequence model: first store N of its test items "
+                   "beside it (examples.txt), which its pages and maps then use, so they need no data")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p = sub.add_parser("export", help="write the model's decoder and encoder as ONNX graphs (decoder.onnx, "
@@ -212,15 +217,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     names = parse_metric_names(args.metrics)
     if args.batch_size is None:
         args.batch_size = INFERENCE_BATCH
-    if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1:
-        raise ConfigError("--iwae-k, --n-images, --iwae-images and --batch-size must be at least 1")
+    if args.iwae_k < 1 or args.n_images < 1 or args.iwae_images < 1 or args.batch_size < 1 or (args.samples or 1) < 1:
+        raise ConfigError("--iwae-k, --n-images, --iwae-images, --batch-size and --samples must be at least 1")
     model = load(args.dir, device=args.device)
     weights = weights_sha256(args.dir)
     config = model.config
     sections = evaluate(
         model, names, lambda split: dataset_for_config(config, split), split=args.split, seed=args.seed,
         n_images=args.n_images, iwae_k=args.iwae_k, iwae_images=args.iwae_images, batch_size=args.batch_size,
-        full_size=args.full_size,
+        full_size=args.full_size, samples=args.samples,
     )
     if args.json:
         path = Path(args.dir) / METRICS_FILE
@@ -320,6 +325,8 @@ def cmd_project(args: argparse.Namespace) -> int:
         raise ConfigError(f"--methods {args.methods!r}: choose from {', '.join(PROJECTION_METHODS)}")
     # the service caches maps in <cache_dir>/projections: with the model folder as cache_dir they land beside the
     # weights, where every later service (and the app) finds them first
+    if args.examples is not None:
+        _store_examples(folder, args.examples)
     service = LatentService({"model": folder.parent}, cache_dir=folder, device=args.device)
     model_id = f"model/{folder.name}"
     n = args.n or min(DEFAULT_MAP_IMAGES, service.dataset_summary(model_id)["size"])
@@ -334,6 +341,24 @@ def cmd_project(args: argparse.Namespace) -> int:
     if args.bound:
         _store_bound(service, model_id, args.dir)
     return 0
+
+
+def _store_examples(folder: Path, n: int) -> None:
+    """N test items of a sequence model, stored beside it; the maps stored with them are of these items."""
+    from .checkpoint import EXAMPLES_FILE, read_config
+    from .data import dataset_for_config
+    from .data.sequences import write_examples
+
+    config = read_config(folder)
+    if not hasattr(config, "tokens"):
+        raise ConfigError(f"--examples stores test items of a sequence model; {folder} holds a {config.model_type}")
+    if n < 1:
+        raise ConfigError(f"--examples must be at least 1, got {n}")
+    for stale in (folder / "projections", folder / "bounds"):  # made from the items stored before, if any
+        if stale.is_dir():
+            shutil.rmtree(stale)
+    stored = write_examples(dataset_for_config(config, "test"), folder / EXAMPLES_FILE, n=n)
+    print(f"{stored} test items stored in {folder / EXAMPLES_FILE}")
 
 
 def _store_bound(service, model_id: str, folder: str) -> None:

@@ -142,6 +142,9 @@ def export_graph(model: nn.Module, part: str, path: str | os.PathLike, weights: 
     """Export one part of `model` to `path` (atomically), after checking it against the model."""
     if part not in PARTS:
         raise ExportError(f"part {part!r} is unknown; choose one of: {', '.join(PARTS)}")
+    if model.capabilities.sequence:
+        raise ExportError(f"a {model.config.model_type} writes its output one token at a time, on the server: it has "
+                          "no ONNX graph for the browser")
     model = model.eval()
     graph = _graph_bytes(model, part, weights)
     check_parity(model, part, graph)

@@ -21,7 +21,7 @@ from .config import ModelConfig, TrainConfig, config_from_dict, with_values
 from .data import FOLDER_PREFIX, dataset_for_config, dataset_info
 from .errors import ConfigError
 from .recipes import get_recipe
-from .registry import make_config
+from .registry import get_entry, make_config
 from .train import Trainer, check_out_dir
 
 
@@ -78,6 +78,11 @@ def run_configs(request: RunRequest) -> tuple[ModelConfig, TrainConfig]:
     if not model or not dataset:
         raise ConfigError("a new run needs a model type and a dataset, or a recipe that names them")
     channels, size = _image_shape(dataset, request)
+    reads_sequences = get_entry(model).capabilities.sequence
+    if reads_sequences != (dataset_info(dataset)["modality"] != "image"):
+        raise ConfigError(f"model {model!r} reads {'token sequences' if reads_sequences else 'images'} and dataset "
+                          f"{dataset!r} holds {dataset_info(dataset)['modality']}s: train "
+                          f"{'an image model (vae, beta_vae, ...)' if reads_sequences else 'a seq_vae'} on it")
     config = make_config(model, dataset=dataset, image_channels=channels, image_size=size)
     config = with_values(config, {**(recipe.settings if recipe else {}), **request.settings}).resolved()
     training = {**(recipe.training if recipe else {}), **request.training}

@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from .checkpoint import (
-    CONFIG_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config, shipped_models_dir,
+    CONFIG_FILE, EXAMPLES_FILE, METRICS_FILE, TRAINING_FILE, WEIGHTS_FILE, load, read_config, shipped_models_dir,
     weights_sha256,
 )
-from .data import INFERENCE_BATCH, ImageDataset, load_image_file
+from .data import INFERENCE_BATCH, ImageDataset, load_image_file, modality
 from .device import select_device
 from .errors import ConfigError, DataError, VaeError, unknown_name
 from .fileio import atomic_write_bytes, atomic_write_json
@@ -38,7 +38,7 @@ from .registry import get_entry
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "BoundCurve", "BOUND_KS",
+    "BoundCurve", "BOUND_KS", "DecodedItem", "PropertyDirection",
     "LatentService", "ModelInfo", "LatentStats", "ImageLoss", "Projection", "grid_png", "gif_bytes", "png_bytes",
     "to_convention",
     "interpolate_linear", "interpolate_slerp", "LatentPlane", "PROJECTION_METHODS", "DEFAULT_MAP_IMAGES", "LiveSnapshot",
@@ -54,6 +54,8 @@ PROJECTION_FORMAT = 1  # bump when the cached arrays change meaning
 
 def network_name(config) -> str:
     """A resolved config's encoder/decoder family and layer sizes: "mlp 512-256", "conv 32-32-32-32 + 256-256"."""
+    if hasattr(config, "decoder_hidden"):  # a sequence model: its GRUs' widths
+        return f"gru {config.encoder_hidden}x2 / {config.decoder_layers}x{config.decoder_hidden}"
     if config.architecture == "conv":
         fc = "-".join(map(str, config.fc_dims))
         return f"conv {'-'.join(map(str, config.conv_channels))}" + (f" + {fc}" if fc else "")
@@ -78,6 +80,7 @@ class ModelInfo:
     num_classes: int = 0  # the classes a model that needs_class is told
     codebook_size: int = 0  # the codes a model with a code_grid draws from
     network: str = ""  # its encoder/decoder family and sizes, e.g. "mlp 512-256": models to compare share it
+    modality: str = "image"  # what a code decodes to: "image", "molecule" or "sentence" (vae_core.data.modality)
     error: str | None = None  # why the folder cannot be used, if it cannot
 
     @property
@@ -175,6 +178,36 @@ class AttributeDirection:
     def move(self, z, amount: float) -> np.ndarray:
         """The code `z` moved by `amount` times the vector (1: as far as the two centres lie apart)."""
         return (np.asarray(z, dtype=np.float32) + np.float32(amount) * self.vector).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class DecodedItem:
+    """One molecule or sentence as a page shows it (LatentService.describe)."""
+
+    text: str  # SMILES or the sentence
+    valid: bool  # RDKit reads the SMILES as a molecule (a sentence is always valid)
+    picture: bytes | None  # a valid molecule's drawing, PNG
+    properties: dict[str, float]  # logp, qed, weight, atoms for a molecule; words for a sentence
+
+
+@dataclass(frozen=True)
+class PropertyDirection:
+    """A linear model of one property on the codes: predicted = intercept + gradient . z
+    (LatentService.property_direction)."""
+
+    name: str
+    gradient: np.ndarray  # (D,)
+    intercept: float
+    r2: float  # on a held-out quarter of the items it was fitted on
+    n_items: int
+
+    def predict(self, z) -> np.ndarray:
+        return np.atleast_2d(np.asarray(z, dtype=np.float64)) @ self.gradient.astype(np.float64) + self.intercept
+
+    def move(self, z, change: float) -> np.ndarray:
+        """`z` moved along the gradient far enough that the predicted property changes by `change`."""
+        g = self.gradient.astype(np.float64)
+        return (np.asarray(z, dtype=np.float64) + change * g / max(float(g @ g), 1e-12)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -294,13 +327,21 @@ class _Loaded:
         self.export_errors: dict[str, str] = {}  # graph part -> why exporting it failed (not tried again)
         self.subset: tuple[tuple[int, int], tuple] | None = None  # the latest (n, seed) -> _encode_subset's answer
         self.stats_codes: tuple[np.ndarray, np.ndarray] | None = None  # the latent statistics' codes and positions
+        self.vocabulary = None  # a sequence model's Vocabulary, made from its config once
+        self.property_directions: dict[str, PropertyDirection] = {}  # a sequence model's, by property
 
     @property
     def dataset(self) -> ImageDataset:
         if self._dataset is None:
             from .data import dataset_for_config
 
-            self._dataset = dataset_for_config(self.model.config, "test")
+            examples = self.path / EXAMPLES_FILE
+            if self.model.capabilities.sequence and examples.is_file():  # a shipped sample: no data needed
+                from .data.sequences import examples_dataset
+
+                self._dataset = examples_dataset(self.model.config, examples)
+            else:
+                self._dataset = dataset_for_config(self.model.config, "test")
         return self._dataset
 
     @property
@@ -375,6 +416,7 @@ class LatentService:
             latent_dim=config.encoded_dim, image_shape=tuple(config.image_shape),
             capabilities=capabilities, num_classes=getattr(config, "num_classes", 0),
             codebook_size=getattr(config, "codebook_size", 0), network=network_name(config),
+            modality=modality(config.dataset),
             error=self._failed.get(model_id),
         )
 
@@ -1018,6 +1060,174 @@ class LatentService:
         except ConfigError as exc:  # e.g. a VQ-VAE whose prior was never trained
             raise DataError(str(exc)) from None
         return to_uint8(images)
+
+    # --- what a sequence model's codes decode to: molecules and sentences ------------------------------------
+    def _sequence(self, model_id: str) -> tuple[_Loaded, Any]:
+        """The loaded sequence model and its dataset's SequenceSource; DataError for an image model."""
+        loaded = self._get(model_id)
+        if not loaded.model.capabilities.sequence:
+            raise DataError(f"{model_id} is an image model: it encodes pictures, not typed text")
+        from .data.sequences import sequence_source
+
+        return loaded, sequence_source(loaded.model.config.dataset)
+
+    def _vocabulary(self, loaded: _Loaded):
+        from .tokens import Vocabulary
+
+        if loaded.vocabulary is None:
+            loaded.vocabulary = Vocabulary(tuple(loaded.model.config.tokens))
+        return loaded.vocabulary
+
+    def dataset_texts(self, model_id: str, indices) -> list[str]:
+        """The test molecules (SMILES) or sentences at `indices`, as the data holds them."""
+        loaded, _ = self._sequence(model_id)
+        return [loaded.dataset.text(int(i)) for i in self._indices(loaded.dataset, indices)]
+
+    def text_ids(self, model_id: str, text: str) -> torch.Tensor:
+        """A typed molecule or sentence as the (1, L) ids the model reads. DataError, naming the problem, for an
+        empty text, a SMILES string that is no molecule, a token or word the model does not know, or one too long."""
+        loaded, source = self._sequence(model_id)
+        kind = "molecule" if source.modality == "molecule" else "sentence"
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            raise DataError(f"type a {kind} first" + (" as SMILES, e.g. CCO for ethanol" if kind == "molecule" else ""))
+        tokens = source.tokenize(text)
+        vocabulary = self._vocabulary(loaded)
+        if kind == "molecule":
+            from .chem import smiles_problem
+
+            problem = smiles_problem(text)
+            if problem is not None:
+                raise DataError(f"{text!r} is not a valid molecule: {problem}")
+        else:
+            unknown = list(dict.fromkeys(t for t in tokens if t not in vocabulary.index))
+            if unknown:
+                raise DataError(f"{', '.join(map(repr, unknown[:5]))} {'is' if len(unknown) == 1 else 'are'} not among "
+                                f"the {len(vocabulary) - 4:,} words this model knows (words it saw fewer than "
+                                f"{source.min_count} times in training have no code); use another word")
+            if not tokens:
+                raise DataError("the sentence has no words; type a few")
+        most = loaded.model.config.max_length - 2
+        if len(tokens) > most:
+            unit = "SMILES tokens (atoms, bonds, brackets, ring digits)" if kind == "molecule" else "words"
+            raise DataError(f"this {kind} has {len(tokens)} {unit}; the model reads {most} at most")
+        ids = vocabulary.encode(tokens, loaded.model.config.max_length)  # a SMILES token it lacks: DataError
+        return torch.tensor([ids], dtype=torch.int64, device=self.device)
+
+    @torch.inference_mode()
+    def encode_text(self, model_id: str, text: str) -> np.ndarray:
+        """Posterior mean (D,) of a typed molecule (SMILES) or sentence; DataError naming what is wrong with it."""
+        ids = self.text_ids(model_id, text)
+        return self._encode(self._model(model_id), ids)[0]
+
+    @torch.inference_mode()
+    def decode_texts(self, model_id: str, z, temperature: float = 0.0, seed: int = 0) -> list[str]:
+        """What each code (B, D) decodes to: a SMILES string or a sentence, written by the decoder one token at a
+        time, the likeliest token each time (temperature 0) or drawn from its softmax (temperature > 0, seeded)."""
+        loaded, source = self._sequence(model_id)
+        z = self._latents(model_id, z)
+        vocabulary = self._vocabulary(loaded)
+        generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        texts = []
+        for part in z.split(INFERENCE_BATCH):
+            ids = loaded.model.decode(part, temperature=float(temperature), generator=generator).cpu().tolist()
+            texts += [source.join(vocabulary.decode(row)) for row in ids]
+        return texts
+
+    def sample_texts(self, model_id: str, n: int, temperature: float = 1.0, seed: int = 0
+                     ) -> tuple[np.ndarray, list[str]]:
+        """n codes z ~ N(0, temperature^2 I), reproducible by seed, and what they decode to."""
+        if not 1 <= int(n) <= 1024:
+            raise DataError(f"ask for 1 to 1024 samples, got {n}")
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise DataError(f"temperature must be a number >= 0, got {temperature}")
+        d = self._sequence(model_id)[0].model.latent_dim
+        z = np.random.default_rng(int(seed)).standard_normal((int(n), d)).astype(np.float32) * float(temperature)
+        return z, self.decode_texts(model_id, z)
+
+    def around(self, model_id: str, z, n: int, radius: float, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+        """n codes drawn from N(z, radius^2 I), reproducible by seed, and what they decode to: the neighbourhood
+        of one molecule or sentence (Gomez-Bombarelli et al.'s search around a known molecule)."""
+        if not 1 <= int(n) <= 256:
+            raise DataError(f"ask for 1 to 256 neighbours, got {n}")
+        if not (math.isfinite(radius) and radius >= 0):
+            raise DataError(f"the radius must be a number >= 0, got {radius}")
+        centre = self._latents(model_id, z)[0].cpu().numpy()
+        noise = np.random.default_rng(int(seed)).standard_normal((int(n), centre.shape[0])).astype(np.float32)
+        codes = centre[None] + float(radius) * noise
+        return codes, self.decode_texts(model_id, codes)
+
+    def interpolate_texts(self, model_id: str, z_a, z_b, steps: int, method: str = "linear"
+                          ) -> tuple[np.ndarray, list[str]]:
+        """`steps` codes from z_a to z_b (ends included) and what they decode to: Bowman et al.'s homotopies."""
+        if method not in ("linear", "slerp"):
+            raise unknown_name("interpolation", method, ["linear", "slerp"])
+        if not 2 <= int(steps) <= 64:
+            raise DataError(f"an interpolation between texts takes 2 to 64 steps, got {steps}")
+        a = self._latents(model_id, z_a)[0].cpu().numpy()
+        b = self._latents(model_id, z_b)[0].cpu().numpy()
+        path = (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
+        return path, self.decode_texts(model_id, path)
+
+    def item_properties(self, model_id: str) -> dict[str, str]:
+        """The properties a page can colour or steer by, name -> label: RDKit's logP, QED, weight and heavy atoms
+        for molecules; the number of words for sentences."""
+        _, source = self._sequence(model_id)
+        if source.modality == "molecule":
+            from .chem import PROPERTY_NAMES
+
+            return dict(PROPERTY_NAMES)
+        return {"words": "words"}
+
+    def describe(self, model_id: str, texts: list[str], drawings: bool = True) -> list[DecodedItem]:
+        """Each text as a page shows it: a molecule's validity, properties and drawing (RDKit), a sentence's words."""
+        _, source = self._sequence(model_id)
+        items = []
+        for text in texts:
+            if source.modality != "molecule":
+                items.append(DecodedItem(text, True, None, {"words": float(len(source.tokenize(text)))}))
+                continue
+            from .chem import drawing_png, properties
+
+            found = properties(text) if text else None
+            if found is None:
+                items.append(DecodedItem(text, False, None, {}))
+                continue
+            values = {name: float(getattr(found, name)) for name in ("logp", "qed", "weight", "atoms")}
+            items.append(DecodedItem(text, True, drawing_png(text) if drawings else None, values))
+        return items
+
+    def property_values(self, model_id: str, name: str, indices) -> np.ndarray:
+        """(B,) property `name` of the test items at `indices` (NaN where a molecule is invalid)."""
+        if name not in self.item_properties(model_id):
+            raise unknown_name("property", name, list(self.item_properties(model_id)))
+        items = self.describe(model_id, self.dataset_texts(model_id, indices), drawings=False)
+        return np.array([item.properties.get(name, np.nan) for item in items], dtype=np.float64)
+
+    def property_direction(self, model_id: str, name: str) -> PropertyDirection:
+        """The direction in code space along which a linear model of property `name`, fitted on the codes of the
+        latent statistics' test items, rises fastest (its gradient), with how well it predicts held-out items."""
+        loaded, _ = self._sequence(model_id)
+        cached = loaded.property_directions.get(name)
+        if cached is not None:
+            return cached
+        self.latent_stats(model_id)
+        codes, positions = loaded.stats_codes
+        values = self.property_values(model_id, name, positions)
+        keep = np.isfinite(values)
+        codes, values = codes[keep].astype(np.float64), values[keep]
+        if len(values) < 20:
+            raise DataError(f"too few test items with a {name} to fit a direction ({len(values)})")
+        from sklearn.linear_model import Ridge
+        from sklearn.metrics import r2_score
+
+        cut = len(values) * 3 // 4
+        held_out = r2_score(values[cut:], Ridge(alpha=1.0).fit(codes[:cut], values[:cut]).predict(codes[cut:]))
+        fitted = Ridge(alpha=1.0).fit(codes, values)
+        direction = PropertyDirection(name=name, gradient=fitted.coef_.astype(np.float32),
+                                      intercept=float(fitted.intercept_), r2=float(held_out), n_items=len(values))
+        loaded.property_directions[name] = direction
+        return direction
 
     # --- graphs for the browser ---------------------------------------------------------------------------------
     def onnx_graph(self, model_id: str, part: str = "decoder") -> Path:

@@ -12,14 +12,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import DataError
 
 SMILES_TOKEN = re.compile(
     r"(\[[^\[\]]+\]|Br|Cl|N|O|S|P|F|I|B|C|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|%[0-9]{2}|[0-9])"
 )
-PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
-SPECIALS = (PAD, BOS, EOS)  # ids 0, 1, 2 in every vocabulary
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+# ids 0-3 in every vocabulary. <unk> stands for a word too rare to get an id of its own, and it is what word dropout
+# (Bowman et al. 2016) puts in place of the decoder's inputs; typed text never reaches a model with one.
+SPECIALS = (PAD, BOS, EOS, UNK)
 
 
 def smiles_tokens(smiles: str) -> list[str]:
@@ -27,6 +30,9 @@ def smiles_tokens(smiles: str) -> list[str]:
     is no element outside brackets, an unclosed bracket)."""
     if not isinstance(smiles, str) or not smiles:
         raise DataError(f"a SMILES string must be non-empty text, got {smiles!r}")
+    tokens = SMILES_TOKEN.findall(smiles)
+    if "".join(tokens) == smiles:  # the common case, in one pass of the regex
+        return tokens
     tokens, at = [], 0
     for match in SMILES_TOKEN.finditer(smiles):
         if match.start() != at:
@@ -42,7 +48,7 @@ def smiles_tokens(smiles: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Tokens by id: the specials first (<pad> 0, <bos> 1, <eos> 2), then the tokens the training data uses."""
+    """Tokens by id: the specials first (<pad> 0, <bos> 1, <eos> 2, <unk> 3), then the tokens the training data uses."""
 
     tokens: tuple[str, ...]
 
@@ -55,31 +61,37 @@ class Vocabulary:
             raise DataError(f"a vocabulary lists each token once; repeated: {', '.join(repeated)}")
 
     @classmethod
-    def build(cls, sequences: Iterable[Sequence[str]]) -> Vocabulary:
-        """The vocabulary of every token in `sequences`, most frequent first (ties in text order): the same tokens
-        give the same ids on every machine."""
+    def build(cls, sequences: Iterable[Sequence[str]], min_count: int = 1) -> Vocabulary:
+        """The vocabulary of every token in `sequences` used at least `min_count` times, most frequent first (ties in
+        text order): the same tokens give the same ids on every machine. Rarer tokens are read as <unk>."""
         counts = Counter(token for sequence in sequences for token in sequence)
         clash = sorted(set(counts) & set(SPECIALS))
         if clash:
             raise DataError(f"the data uses the reserved tokens {', '.join(clash)}")
-        return cls(SPECIALS + tuple(sorted(counts, key=lambda t: (-counts[t], t))))
+        kept = [t for t in counts if counts[t] >= min_count]
+        return cls(SPECIALS + tuple(sorted(kept, key=lambda t: (-counts[t], t))))
 
     def __len__(self) -> int:
         return len(self.tokens)
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
         return {token: i for i, token in enumerate(self.tokens)}
 
-    def encode(self, tokens: Sequence[str], length: int) -> list[int]:
+    def encode(self, tokens: Sequence[str], length: int, rare_as_unk: bool = False) -> list[int]:
         """<bos>, the tokens' ids, <eos>, then <pad> up to `length` ids in all. DataError for a token the vocabulary
-        lacks or a sequence too long for `length`."""
+        lacks (unless `rare_as_unk`: training data whose rare words the vocabulary left out) or a sequence too long
+        for `length`."""
         index = self.index
-        unknown = [(i, t) for i, t in enumerate(tokens) if t not in index or t in SPECIALS]
+        if rare_as_unk:
+            tokens = [t if t in index else UNK for t in tokens]
+        unknown = [(i, t) for i, t in enumerate(tokens) if t not in index or (t in SPECIALS and not rare_as_unk)]
         if unknown:
             at, token = unknown[0]
-            raise DataError(f"token {at + 1}, {token!r}, is not one this model knows; its {len(self) - len(SPECIALS)} "
-                            f"tokens are: {' '.join(self.tokens[len(SPECIALS):])}")
+            known = self.tokens[len(SPECIALS):]
+            listing = " ".join(known) if len(known) <= 60 else " ".join(known[:40]) + f" … ({len(known)} in all)"
+            raise DataError(f"token {at + 1}, {token!r}, is not one this model knows; its {len(known)} tokens "
+                            f"{'are' if len(known) <= 60 else 'begin with the commonest'}: {listing}")
         if len(tokens) + 2 > length:
             raise DataError(f"{len(tokens)} tokens are more than this model reads ({length - 2} at most)")
         ids = [index[BOS], *(index[t] for t in tokens), index[EOS]]

@@ -119,12 +119,13 @@ def make_tiny_dsprites(runs: Path) -> None:
 
 
 def _variants() -> tuple[str, ...]:
-    from vae_core.registry import model_names
+    from support import IMAGE_MODELS
 
-    return tuple(name for name in model_names() if name not in ("vae", "beta_vae"))
+    return tuple(name for name in IMAGE_MODELS if name not in ("vae", "beta_vae"))
 
 
-VARIANTS = _variants()  # every registered variant but the VAE, which the shipped models cover
+# every registered image variant but the VAE, which the shipped models cover (sequence models: test_app_sequences)
+VARIANTS = _variants()
 
 
 def variant_model(name: str) -> str:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from vae_core.checkpoint import METRICS_FILE, load, read_config
 from vae_core.cli import main
-from vae_core.registry import model_names
+from support import IMAGE_MODELS
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def log_lines(folder):
     return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("name", [n for n in model_names() if n not in ("vae", "beta_vae")])
+@pytest.mark.parametrize("name", [n for n in IMAGE_MODELS if n not in ("vae", "beta_vae")])
 def test_variant_trains_evaluates_samples(name, tmp_path, capsys):
     out = tmp_path / name
     run(capsys, "train", "--model", name, "--dataset", "digits", "--latent-dim", "4", "--steps", str(STEPS),

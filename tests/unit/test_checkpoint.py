@@ -7,12 +7,12 @@ import torch
 import vae_core
 from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load, save_checkpoint, weights_step
 from vae_core.errors import CheckpointError
-from vae_core.registry import build_model, make_config, model_names
+from vae_core.registry import build_model, make_config
 
-from support import tiny_model
+from support import IMAGE_MODELS, tiny_model
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_every_model_type_round_trips(name, tmp_path):
     model = tiny_model(name, likelihood="gaussian_learned")
     with torch.no_grad():

@@ -10,17 +10,16 @@ import onnxruntime
 import pytest
 import torch
 
-from support import ROOT, tiny_model
+from support import IMAGE_MODELS, ROOT, tiny_model
 from vae_core import export
 from vae_core.checkpoint import save_checkpoint, weights_sha256
 from vae_core.export import GRAPH_FILES, PARTS, ExportError, check_parity, export_graph, graph_weights_hash
-from vae_core.registry import model_names
 from vae_core.service import LatentService
 
 pytestmark = pytest.mark.slow  # about 3 s per graph
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_every_variant_exports_graphs_that_compute_what_it_computes(name, tmp_path):
     model = tiny_model(name).eval()
     caps = model.capabilities

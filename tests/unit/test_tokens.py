@@ -49,7 +49,7 @@ def test_a_string_the_tokenizer_cannot_read_names_the_character(bad, where):
 def test_a_vocabulary_round_trips_ids_and_orders_tokens_by_frequency():
     sequences = [smiles_tokens(s) for s in MOLECULES]
     vocab = Vocabulary.build(sequences)
-    assert vocab.tokens[:3] == SPECIALS and vocab.tokens[3] == "c"  # the commonest token of these molecules
+    assert vocab.tokens[:4] == SPECIALS and vocab.tokens[4] == "c"  # the commonest token of these molecules
     assert Vocabulary.build(reversed(sequences)) == vocab  # order of the data does not matter
     for tokens in sequences:
         ids = vocab.encode(tokens, 60)
@@ -69,12 +69,21 @@ def test_a_token_the_vocabulary_lacks_or_a_sequence_too_long_is_a_clear_error():
         vocab.encode([EOS], 10)  # a special is no token of the data
     with pytest.raises(DataError, match="outside this vocabulary"):
         vocab.decode([1, 99])
-    assert vocab.decode([1, 3, 4, 2, 3, 3]) == ["C", "O"]  # the first <eos> ends it
+    assert vocab.decode([1, 4, 5, 2, 4, 4]) == ["C", "O"]  # the first <eos> ends it
 
 
 def test_a_corrupt_vocabulary_file_is_refused():
-    for text in ("not json", '{"tokens": 3}', '{"tokens": ["C", "O"]}', '{"tokens": ["<pad>", "<bos>", "<eos>", "C", "C"]}'):
+    for text in ("not json", '{"tokens": 3}', '{"tokens": ["C", "O"]}',
+                 '{"tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "C", "C"]}'):
         with pytest.raises(DataError):
             Vocabulary.from_json(text)
     with pytest.raises(DataError, match="reserved"):
         Vocabulary.build([["C", "<eos>"]])
+
+
+def test_rare_tokens_are_left_out_and_read_as_unk_only_when_asked():
+    vocab = Vocabulary.build([["the", "cat"], ["the", "dog"]], min_count=2)
+    assert vocab.tokens == (*SPECIALS, "the")
+    assert vocab.encode(["the", "cat"], 5, rare_as_unk=True) == [1, 4, 3, 2, 0]
+    with pytest.raises(DataError, match="'cat', is not one this model knows"):
+        vocab.encode(["the", "cat"], 5)

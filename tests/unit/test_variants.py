@@ -12,9 +12,9 @@ import torch
 from vae_core.checkpoint import load, save_checkpoint
 from vae_core.errors import ConfigError
 from vae_core.losses import kl_decomposition, kl_normal_std_normal, log_normal
-from vae_core.registry import get_entry, make_config, model_names
+from vae_core.registry import get_entry, make_config
 
-from support import tiny_model
+from support import IMAGE_MODELS, tiny_model
 
 tiny = tiny_model
 
@@ -23,7 +23,7 @@ def labels_for(model, n: int):
     return torch.arange(n) % model.config.num_classes if model.capabilities.needs_class else None
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_forward_loss_backward(name):
     model = tiny(name)
     x = torch.rand(6, 1, 8, 8)
@@ -37,7 +37,7 @@ def test_forward_loss_backward(name):
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_declared_capabilities_are_what_the_model_does(name):
     model = tiny(name)
     caps = model.capabilities
@@ -64,7 +64,7 @@ def test_declared_capabilities_are_what_the_model_does(name):
     assert caps.unregularised == (caps.normal_prior and not caps.has_kl)
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_shapes_of_encode_decode_sample(name):
     model = tiny(name).eval()
     x = torch.rand(5, 1, 8, 8)
@@ -85,7 +85,7 @@ def test_shapes_of_encode_decode_sample(name):
         assert model.sample(7, generator=torch.Generator().manual_seed(1)).shape == (7, 1, 8, 8)
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_save_load_round_trip_is_identical(name, tmp_path):
     model = tiny(name).eval()
     x = torch.rand(4, 1, 8, 8)

@@ -17,14 +17,18 @@ from vae_core.data.download import download_file
 from vae_core.data.dsprites import DSpritesDataset
 from vae_core.data.folder import IMAGE_EXTENSIONS, folder_info, load_folder, load_image_file
 from vae_core.data.idx import load_idx_dataset
+from vae_core.data.sequences import SOURCES as SEQUENCE_SOURCES
+from vae_core.data.sequences import SequenceDataset, load_sequences
+from vae_core.tokens import Vocabulary
 from vae_core.errors import ConfigError, DataError, unknown_name
 
 if TYPE_CHECKING:
     from vae_core.config import ModelConfig
 
 __all__ = [
-    "DATASET_NAMES", "INFERENCE_BATCH", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "SubsetDataset",
-    "IMAGE_EXTENSIONS", "dataset_for_config", "dataset_info", "download_file", "load_dataset", "load_image_file",
+    "DATASET_NAMES", "INFERENCE_BATCH", "SPLITS", "Batch", "ImageDataset", "InMemoryDataset", "SequenceDataset",
+    "SubsetDataset", "IMAGE_EXTENSIONS", "dataset_for_config", "dataset_info", "download_file", "load_dataset",
+    "load_image_file", "modality",
 ]
 
 FOLDER_PREFIX = "folder:"
@@ -62,13 +66,19 @@ _BUILTINS: dict[str, tuple[dict, Loader]] = {
 }
 
 
-DATASET_NAMES: tuple[str, ...] = (*_BUILTINS, f"{FOLDER_PREFIX}PATH")
+DATASET_NAMES: tuple[str, ...] = (*_BUILTINS, *SEQUENCE_SOURCES, f"{FOLDER_PREFIX}PATH")
 
 
 def _builtin(name: str) -> tuple[dict, Loader]:
     if name not in _BUILTINS:
         raise unknown_name("dataset", name, DATASET_NAMES)
     return _BUILTINS[name]
+
+
+def modality(name: str) -> str:
+    """What one item of dataset `name` is, and so how a page shows a decoded code: "image", "molecule" or
+    "sentence"."""
+    return SEQUENCE_SOURCES[name].modality if name in SEQUENCE_SOURCES else "image"
 
 
 def _folder_path(name: str, root: str | os.PathLike | None) -> Path:
@@ -82,11 +92,15 @@ def _folder_path(name: str, root: str | os.PathLike | None) -> Path:
 def dataset_info(name: str) -> dict:
     """{"image_shape": default (C, H, W), "binary", "has_labels", "has_factors", "num_classes"} without loading.
 
-    A folder: dataset is scanned (file names only, nothing decoded).
+    A folder: dataset is scanned (file names only, nothing decoded). A sequence dataset has no image: its shape is
+    given as 1 x 1 x 1, and "modality" says what it holds.
     """
     if name.startswith(FOLDER_PREFIX):
-        return folder_info(_folder_path(name, None))
-    return dict(_builtin(name)[0])
+        return {**folder_info(_folder_path(name, None)), "modality": "image"}
+    if name in SEQUENCE_SOURCES:
+        return {"image_shape": (1, 1, 1), "binary": False, "has_labels": False, "has_factors": False,
+                "num_classes": None, "modality": modality(name)}
+    return {**_builtin(name)[0], "modality": "image"}
 
 
 def load_dataset(
@@ -109,6 +123,8 @@ def load_dataset(
     check_split(split)
     if name.startswith(FOLDER_PREFIX):
         return load_folder(_folder_path(name, root), split, image_size=image_size, channels=channels)
+    if name in SEQUENCE_SOURCES:
+        return load_sequences(name, split, root=root, download=download)
     info, load = _builtin(name)
     c, h, _ = info["image_shape"]
     if (image_size is not None and image_size != h) or (channels is not None and channels != c):
@@ -121,7 +137,14 @@ def load_dataset(
 
 def dataset_for_config(config: ModelConfig, split: str = "train") -> ImageDataset:
     """The split of the data a model was trained on, checked against the model's image shape; the training split
-    leaves out the classes the model was trained without (the test split keeps them: they are the anomalies)."""
+    leaves out the classes the model was trained without (the test split keeps them: they are the anomalies). A
+    sequence model's data is read with the model's own vocabulary."""
+    if config.dataset in SEQUENCE_SOURCES:
+        if not hasattr(config, "tokens"):
+            raise DataError(f"dataset {config.dataset!r} holds token sequences; model {config.model_type!r} reads "
+                            "images. Train a seq_vae on it")
+        return load_sequences(config.dataset, split, vocabulary=Vocabulary(tuple(config.tokens)) if config.tokens
+                              else None, length=config.max_length or None)
     is_folder = config.dataset.startswith(FOLDER_PREFIX)
     dataset = load_dataset(
         config.dataset,

@@ -15,7 +15,7 @@ from ..data import INFERENCE_BATCH
 from .downstream import anomaly_detection, linear_probe
 from .likelihood import evaluate_likelihood
 
-METRIC_NAMES = ("likelihood", "shapes", "mig", "factorvae", "betavae", "dci", "anomaly", "probe")
+METRIC_NAMES = ("likelihood", "shapes", "mig", "factorvae", "betavae", "dci", "anomaly", "probe", "sequences")
 # disentanglement_lib's FactorVAE and beta-VAE sizes encode 0.97M and 1.9M images: 20 and 40 minutes on 2 CPU
 # cores. By default eval uses a tenth of the votes (about 100k images each); --full-size restores them. MIG and
 # DCI keep disentanglement_lib's 10,000 (+5,000 test) points. The sizes used are recorded with every result.
@@ -90,6 +90,7 @@ def evaluate(
     iwae_images: int = 1_000,
     batch_size: int = INFERENCE_BATCH,
     full_size: bool = False,
+    samples: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Sections of metrics.json for `names`; `datasets(split)` gives the model's data."""
     model.eval()
@@ -125,6 +126,13 @@ def evaluate(
             "histograms": result.pop("histograms"),
             "settings": result,
         }
+    if "sequences" in names:
+        from ..data.sequences import sequence_source
+        from .sequences import sequence_metrics
+
+        sections["sequences"] = sequence_metrics(
+            model, datasets(split), lambda: list(sequence_source(config.dataset).read("train", None, True)),
+            n_items=n_images, iwae_k=iwae_k, iwae_items=iwae_images, samples=samples, batch_size=batch_size, seed=seed)
     if "probe" in names:
         result = linear_probe(model, datasets("train"), datasets("test"), batch_size=batch_size, seed=seed)
         sections["probe"] = {

@@ -4,11 +4,12 @@ from .base import MODEL_ENTRIES, Capabilities, LatentVariableModel, LossTerms, M
 from .btcvae import BTCVAE, BTCVAEConfig
 from .cvae import CVAE, CVAEConfig
 from .hvae import HVAE, HVAEConfig
+from .seqvae import SequenceVAE, SequenceVAEConfig
 from .vae import VAE, VAEConfig
 from .vqvae import VQVAE, VQVAEConfig
 
 __all__ = [
     "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "Capabilities", "HVAE", "HVAEConfig",
-    "LatentVariableModel", "LossTerms", "MODEL_ENTRIES", "ModelEntry", "Posterior", "VAE", "VAEConfig", "VQVAE",
-    "VQVAEConfig",
+    "LatentVariableModel", "LossTerms", "MODEL_ENTRIES", "ModelEntry", "Posterior", "SequenceVAE",
+    "SequenceVAEConfig", "VAE", "VAEConfig", "VQVAE", "VQVAEConfig",
 ]

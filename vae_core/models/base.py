@@ -33,6 +33,9 @@ class Capabilities:
     # sample() decodes draws of N(0, I) over encode()'s coordinates, so mapping such draws beside the codes of real
     # images shows where they fall. False for the VQ-VAE, whose samples come from a learned prior over code grids.
     normal_prior: bool = True
+    # The data is token sequences (molecules as SMILES, sentences): encode() takes (B, L) int64 ids and decode()
+    # writes them, on the server, one token at a time; there is no image and no ONNX decoder for the browser.
+    sequence: bool = False
 
     @property
     def unregularised(self) -> bool:
