@@ -11,6 +11,12 @@ recipe() {
     rm -f "pretrained/$name/resume.pt"          # optimizer state never ships
     rm -rf "pretrained/$name/projections" "pretrained/$name/bounds"   # maps and bounds of the replaced weights
     vae-explorer eval "pretrained/$name" --metrics "${METRICS:-likelihood}" --iwae-images 500 --json > /dev/null
+    if [ "${METRICS:-}" = sequences ]; then
+        # a molecule or sentence model: 2,000 test items stored beside it (its pages need no data), maps of them;
+        # it decodes on the server, so there is no graph for the browser
+        vae-explorer project "pretrained/$name" --examples 2000 --methods pca,umap --with-prior
+        return
+    fi
     # the app's latent maps and the Bound page's test-set curve, precomputed
     vae-explorer project "pretrained/$name" --methods pca,umap --with-prior --bound
     vae-explorer export "pretrained/$name"   # decoder.onnx and encoder.onnx, for the browser
@@ -89,6 +95,19 @@ recipe fashion_beta0.25 --beta 0.25 "${SWEEP[@]}"
 recipe fashion_beta1 --beta 1 "${SWEEP[@]}"
 recipe fashion_beta4 --beta 4 "${SWEEP[@]}"
 recipe fashion_beta16 --beta 16 "${SWEEP[@]}"
+
+# Molecules and sentences: the recurrent sequence VAE (vae_core/models/seqvae.py), measured by --metrics sequences.
+METRICS=sequences
+# MOSES' SMILES (Polykovskiy et al. 2020) after Gomez-Bombarelli et al. 2018, with MOSES' KL weight annealed from 0 to
+# 0.05; 4,000 steps of 128 molecules (a third of an epoch), one core of an AMD EPYC (Zen 3) shared with the sentence
+# runs. Machines without internet: `pip download molsets==0.3.1 --no-deps -d DIR` and VAE_DATA_DIR=DIR, and the
+# three CSVs are read out of that wheel (SHA-256 checked).
+recipe moses_vae --recipe moses_vae --device cpu
+# Bowman et al. 2016 on WordNet's example sentences (Debian's wordnet-base): the same network with both remedies (KL
+# annealed over 2,500 steps, 30% word dropout) and without them, where the KL collapses. The output layer is tied to
+# the word embeddings, which keeps each model at 4.3 MB.
+recipe sentences_vae --recipe sentences_vae --device cpu
+recipe sentences_vae_plain --recipe sentences_vae_plain --device cpu
 
 # The model cards (pretrained/README.md), remade from the metrics files the recipes wrote.
 vae-explorer cards pretrained --write > /dev/null

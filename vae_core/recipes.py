@@ -102,7 +102,7 @@ RECIPES = {
             dataset="moses",
             settings={"latent_dim": 32, "embed_dim": 32, "encoder_hidden": 128, "decoder_hidden": 256,
                       "beta": 0.05, "warmup_steps": 2000},
-            training={"steps": 6000, "batch_size": 128, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
+            training={"steps": 4000, "batch_size": 128, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
         ),
         Recipe(
             "sentences_vae",
@@ -113,7 +113,7 @@ RECIPES = {
             model="seq_vae",
             dataset="wordnet",
             settings={"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256,
-                      "warmup_steps": 2500, "word_dropout": 0.3},
+                      "tied_output": True, "warmup_steps": 2500, "word_dropout": 0.3},
             training={"steps": 4000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
         ),
         Recipe(
@@ -123,7 +123,8 @@ RECIPES = {
             "failure case, where the KL falls to about 0 and the decoder writes the same sentences whatever the code",
             model="seq_vae",
             dataset="wordnet",
-            settings={"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256},
+            settings={"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256,
+                      "tied_output": True},
             training={"steps": 4000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
         ),
     )

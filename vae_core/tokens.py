@@ -65,10 +65,10 @@ class Vocabulary:
         """The vocabulary of every token in `sequences` used at least `min_count` times, most frequent first (ties in
         text order): the same tokens give the same ids on every machine. Rarer tokens are read as <unk>."""
         counts = Counter(token for sequence in sequences for token in sequence)
-        clash = sorted(set(counts) & set(SPECIALS))
+        clash = sorted(set(counts) & {PAD, BOS, EOS})  # a corpus may mark its own rare words <unk> (the PTB does)
         if clash:
             raise DataError(f"the data uses the reserved tokens {', '.join(clash)}")
-        kept = [t for t in counts if counts[t] >= min_count]
+        kept = [t for t in counts if counts[t] >= min_count and t != UNK]
         return cls(SPECIALS + tuple(sorted(kept, key=lambda t: (-counts[t], t))))
 
     def __len__(self) -> int:

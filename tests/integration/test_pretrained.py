@@ -63,9 +63,14 @@ def test_the_dsprites_beta_sweep_trades_reconstruction_for_disentanglement():
     assert column("likelihood", "kl") == sorted(column("likelihood", "kl"), reverse=True)
 
 
+# 100 MB for the image models; 10 more since issue 17 for the molecule model and the two sentence models (about
+# 10.5 MB with their examples and maps, a 10,000-word vocabulary in each sentence model)
+ZOO_BUDGET = 110e6
+
+
 def test_the_zoo_stays_under_its_size_budget():
     size = sum(p.stat().st_size for p in PRETRAINED.rglob("*") if p.is_file())
-    assert size < 100e6, f"pretrained/ holds {size / 1e6:.1f} MB; the budget is 100 MB"
+    assert size < ZOO_BUDGET, f"pretrained/ holds {size / 1e6:.1f} MB; the budget is {ZOO_BUDGET / 1e6:.0f} MB"
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])

@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from vae_core.data import dataset_info, download_file, load_dataset
-from vae_core.data import celeba, download, moses, shapes3d
+from vae_core.data import celeba, download, moses, ptb, sequences, shapes3d
+from vae_core.data.sequences import load_sequences
 from vae_core.data.memmap import IMAGES, META
 from vae_core.errors import DataError, UnknownNameError
 
@@ -430,3 +431,48 @@ def test_moses_offline_damaged_or_foreign_files_are_clear_errors(tiny_moses, tmp
     (root / "other.csv").write_text("smiles,logP\nCCO,0.1\n")
     with pytest.raises(DataError, match="does not start with the MOSES header SMILES"):
         moses.read_smiles(root / "other.csv")
+
+
+# --- the Penn Treebank ----------------------------------------------------------------------------------------------
+
+PTB_LINES = {"train": [" the cat sat on the mat ", " a <unk> sat on N mats "], "valid": [" the dog ran "],
+             "test": [" the <unk> ran on the mat "]}
+
+
+@pytest.fixture
+def tiny_ptb(cache, monkeypatch) -> dict[str, bytes]:
+    """The three files, in the real layout (a space at each end of a line), the training file checked by MD5 as the
+    real one is."""
+    files = {ptb.FILES[split]: "\n".join(lines).encode() + b"\n" for split, lines in PTB_LINES.items()}
+    checksums = {name: sha(data) for name, data in files.items()}
+    checksums["ptb.train.txt"] = "md5:" + hashlib.md5(files["ptb.train.txt"]).hexdigest()
+    monkeypatch.setattr(ptb, "CHECKSUMS", checksums)
+    sequences._strings.cache_clear()
+    yield files
+    sequences._strings.cache_clear()
+
+
+def test_the_penn_treebank_is_downloaded_checked_by_its_published_checksums_and_read(tiny_ptb, server, monkeypatch,
+                                                                                       cache):
+    server.files.update({f"/ptb/{name}": data for name, data in tiny_ptb.items()})
+    monkeypatch.setattr(ptb, "URLS", (server.base + "/ptb/{file}",))
+    assert ptb.ptb_sentences("train") == ["the cat sat on the mat", "a <unk> sat on N mats"]
+    assert ptb.ptb_sentences("all")[-1] == "the <unk> ran on the mat"
+    assert (cache / "ptb" / "ptb.train.txt").read_bytes() == tiny_ptb["ptb.train.txt"]
+    test = load_sequences("ptb", "test")  # the corpus' own <unk> is the vocabulary's <unk>, not a word
+    assert test.vocabulary.tokens[4:] == ("on", "sat", "the", "N", "a", "cat", "mat", "mats")
+    assert test.get(torch.arange(1)).images.tolist() == [[1, 6, 3, 3, 4, 6, 10, 2]]  # "ran" is unknown there too
+    (cache / "ptb" / "ptb.train.txt").write_bytes(b" the cat \n")
+    with pytest.raises(DataError, match="has MD5 .* expected .*delete it and download it again"):
+        ptb.ptb_sentences("train")
+    with pytest.raises(UnknownNameError, match="Penn Treebank split 'dev' is unknown"):
+        ptb.ptb_sentences("dev")
+
+
+def test_a_penn_treebank_download_that_hashes_wrong_is_refused_with_its_md5(tiny_ptb, server, monkeypatch, cache):
+    server.files["/ptb/ptb.train.txt"] = b"something else\n"
+    monkeypatch.setattr(ptb, "URLS", (server.base + "/ptb/{file}",))
+    with pytest.raises(DataError, match="MD5 of the 15 bytes received is"):
+        ptb.ptb_sentences("train")
+    with pytest.raises(DataError, match="allow the download"):
+        ptb.ptb_sentences("test", download=False)

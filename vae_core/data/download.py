@@ -38,8 +38,24 @@ def partial_path(dest: str | os.PathLike) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
+def split_checksum(checksum: str) -> tuple[str, str]:
+    """(algorithm, hex digest) of a published checksum: a bare hex string is a SHA-256; "md5:<hex>" is an MD5, for
+    the files whose source publishes nothing stronger (the Penn Treebank's, as torchtext lists them)."""
+    algorithm, _, value = checksum.lower().rpartition(":")
+    algorithm = algorithm or "sha256"
+    if algorithm not in ("sha256", "md5"):
+        raise DataError(f"checksum {checksum!r}: the algorithm must be sha256 or md5")
+    return algorithm, value
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes, read in chunks."""
+    return _digest_of(path, algorithm).hexdigest()
+
+
 def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: str, *, timeout: float = 30.0) -> Path:
-    """Fetch the first mirror in `urls` whose bytes hash to `sha256` into `dest`, and return `dest`.
+    """Fetch the first mirror in `urls` whose bytes hash to `sha256` into `dest`, and return `dest`. (`sha256` may
+    name another algorithm a source publishes instead: "md5:<hex>", see split_checksum.)
 
     The bytes collect in `<dest>.part`. A download cut short leaves it there, and the next call (to any mirror: they
     serve the same bytes) asks only for the rest with an HTTP Range request. A server that ignores Range sends the
@@ -51,14 +67,14 @@ def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: st
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(dest)
-    expected = sha256.lower()
+    algorithm, expected = split_checksum(sha256)
     failures: list[str] = []
     mismatch = False  # did the last mirror tried send a whole file that hashed wrong?
     for i, url in enumerate(urls):
         try:
             source = google_drive_url(url[len(GDRIVE_PREFIX):], timeout) if url.startswith(GDRIVE_PREFIX) else url
             log.info("downloading %s to %s", url, dest)
-            digest = _fetch(source, part, dest.name, timeout)
+            digest = _fetch(source, part, dest.name, timeout, algorithm)
         except (OSError, ValueError, http.client.HTTPException, DataError) as exc:  # URLError, HTTPError: OSErrors
             log.warning("download of %s failed: %s", url, exc)
             failures.append(f"{url}: {exc}")
@@ -71,7 +87,8 @@ def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: st
             os.replace(part, dest)
             return dest
         mismatch = True
-        reason = f"SHA-256 of the {part.stat().st_size:,} bytes received is {digest}, expected {expected}"
+        name = "SHA-256" if algorithm == "sha256" else algorithm.upper()
+        reason = f"{name} of the {part.stat().st_size:,} bytes received is {digest}, expected {expected}"
         log.warning("download of %s failed: %s", url, reason)
         failures.append(f"{url}: {reason}")
         if i < len(urls) - 1:
@@ -84,8 +101,8 @@ def download_file(urls: str | Sequence[str], dest: str | os.PathLike, sha256: st
     raise DataError(message)
 
 
-def _fetch(url: str, part: Path, name: str, timeout: float) -> str:
-    """Bring `part` up to the whole file at `url`, resuming from its current size; return the SHA-256 of the whole."""
+def _fetch(url: str, part: Path, name: str, timeout: float, algorithm: str = "sha256") -> str:
+    """Bring `part` up to the whole file at `url`, resuming from its current size; return the digest of the whole."""
     offset = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
     try:
@@ -94,7 +111,7 @@ def _fetch(url: str, part: Path, name: str, timeout: float) -> str:
         if exc.code == 416 and offset:  # Range Not Satisfiable: nothing after `offset`, so the partial file is whole
             exc.close()
             log.info("%s: the server has nothing after byte %d; checking the partial file", name, offset)
-            return _sha256_of(part).hexdigest()
+            return file_digest(part, algorithm)
         raise
     with response:
         if offset and response.status == 206:
@@ -107,7 +124,7 @@ def _fetch(url: str, part: Path, name: str, timeout: float) -> str:
             offset = 0
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None and length.isdigit() else None
-        digest = _sha256_of(part) if offset else hashlib.sha256()
+        digest = _digest_of(part, algorithm) if offset else hashlib.new(algorithm)
         with open(part, "ab" if offset else "wb") as out, tqdm(
             total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=name, leave=False,
             disable=total is None or total < _PROGRESS_MIN_BYTES,
@@ -122,8 +139,8 @@ def _fetch(url: str, part: Path, name: str, timeout: float) -> str:
     return digest.hexdigest()
 
 
-def _sha256_of(path: Path) -> "hashlib._Hash":
-    digest = hashlib.sha256()
+def _digest_of(path: Path, algorithm: str) -> "hashlib._Hash":
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)

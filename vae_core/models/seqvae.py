@@ -43,6 +43,9 @@ class SequenceVAEConfig(ModelConfig):
     beta: float = 1.0  # the KL's weight once annealed
     warmup_steps: int = 0  # KL annealing: the weight rises linearly from 0 to beta over these steps (0: none)
     word_dropout: float = 0.0  # share of the decoder's input tokens replaced by <unk> in training
+    # The output layer scores each token against its input embedding (Press & Wolf 2017; Inan et al. 2017): with a
+    # vocabulary of 10,000 words that is a fifth of the weights, for a language model at least as good.
+    tied_output: bool = False
 
     def validate(self) -> None:
         super().validate()
@@ -91,7 +94,17 @@ class SequenceVAE(LatentVariableModel):
         self.to_state = nn.Linear(c.latent_dim, c.decoder_layers * c.decoder_hidden)
         self.decoder = nn.GRU(c.embed_dim + c.latent_dim, c.decoder_hidden, num_layers=c.decoder_layers,
                               batch_first=True)
-        self.to_logits = nn.Linear(c.decoder_hidden, vocab)
+        if c.tied_output:  # decoder state -> an embedding, scored against every token's embedding
+            self.to_logits = nn.Linear(c.decoder_hidden, c.embed_dim)
+            self.output_bias = nn.Parameter(torch.zeros(vocab))
+        else:
+            self.to_logits = nn.Linear(c.decoder_hidden, vocab)
+
+    def _logits(self, states: torch.Tensor) -> torch.Tensor:
+        """(..., H) decoder states -> (..., V) logits of the next token."""
+        if self.config.tied_output:
+            return F.linear(self.to_logits(states), self.embedding.weight, self.output_bias)
+        return self.to_logits(states)
 
     # --- the model API ---------------------------------------------------------------------------------------
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Posterior:
@@ -106,7 +119,7 @@ class SequenceVAE(LatentVariableModel):
                       ) -> torch.Tensor:
         """Logits of every next token given z and the tokens before it: (B, D) and (B, L) ids -> (B, L - 1, V).
         Without `inputs` there is nothing to condition on: decode(z) generates instead."""
-        return self.to_logits(self._read(z, inputs))
+        return self._logits(self._read(z, inputs))
 
     def _read(self, z: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
         """The decoder's states while it reads <bos> t1 t2 ... (teacher forcing): (B, L - 1, H), the state at
@@ -127,7 +140,7 @@ class SequenceVAE(LatentVariableModel):
         states = self._read(z, x if inputs is None else inputs)
         targets = x[:, 1:]
         real = targets != PAD_ID
-        nll = F.cross_entropy(self.to_logits(states[real]).float(), targets[real], reduction="none")
+        nll = F.cross_entropy(self._logits(states[real]).float(), targets[real], reduction="none")
         rows = torch.arange(len(x), device=x.device).unsqueeze(1).expand_as(targets)[real]
         return torch.zeros(len(x), device=x.device, dtype=nll.dtype).index_add_(0, rows, nll)
 
@@ -160,7 +173,7 @@ class SequenceVAE(LatentVariableModel):
         code = z.unsqueeze(1)
         for t in range(1, length):
             out, state = self.decoder(torch.cat([self.embedding(token), code.to(self.embedding.weight.dtype)], 2), state)
-            logits = self.to_logits(out[:, 0]).float()
+            logits = self._logits(out[:, 0]).float()
             logits[:, [PAD_ID, BOS_ID, UNK_ID]] = float("-inf")  # never written: <unk> is training's stand-in
             if t == length - 1:
                 nxt = torch.full((b,), EOS_ID, dtype=torch.int64, device=z.device)  # every sequence ends
