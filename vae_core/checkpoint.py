@@ -34,7 +34,8 @@ METRICS_FILE = "metrics.json"
 LOG_FILE = "log.jsonl"
 EXAMPLES_FILE = "examples.txt"  # a sequence model's sample of test items, one per line, for machines without its data
 GRAPH_FILES = {"decoder": "decoder.onnx", "encoder": "encoder.onnx"}  # vae_core.export's ONNX graphs
-RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE, *GRAPH_FILES.values())
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, TRAINING_FILE, RESUME_FILE, METRICS_FILE, LOG_FILE, EXAMPLES_FILE,
+             *GRAPH_FILES.values())
 SHIPPED_FOLDER = "pretrained"
 WEIGHTS_HASH_KEY = "weights_sha256"  # in metrics.json: the weights every section of the file was measured on
 

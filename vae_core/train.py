@@ -123,6 +123,7 @@ class Trainer:
         # under torchrun: this process's rows of every step's batch, and the model wrapped so that backward()
         # averages the gradients across the processes
         self._shard = distributed.shard_slice(self._batch_order.batch_size)
+        self._labelled = self._labelled_stream() if self.model.capabilities.semi_supervised else None
         self._objective: torch.nn.Module = _Objective(self.model)
         if distributed.active():
             from torch.nn.parallel import DistributedDataParallel
@@ -177,6 +178,30 @@ class Trainer:
     def batch_indices(self, step: int) -> torch.Tensor:
         """The dataset positions of the batch for `step`: a pure function of (seed, step), so resume needs no state."""
         return self._batch_order(step)
+
+    def _labelled_stream(self):
+        """A semi-supervised model's labelled images: their positions (config.labelled of them, balanced across
+        classes, chosen by the seed), their own batch order, and this process's rows of each of its batches."""
+        from .models.m2 import labelled_positions
+
+        labels = self.dataset.all_labels()
+        if labels is None:
+            raise DataError(f"a {self.model_config.model_type} learns from some labels, and dataset "
+                            f"{self.model_config.dataset!r} has none")
+        positions = labelled_positions(labels, self.model_config.labelled, self.model_config.label_seed)
+        order = BatchOrder(self.train_config.seed + 1, len(positions), self.model_config.labelled_batch)
+        return positions, order, distributed.shard_slice(order.batch_size)
+
+    def _batch(self, step: int, shard: slice) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The images and labels of `step` on this process: a conditional model is told the labels; a
+        semi-supervised one gets the labelled stream's images appended, and -1 for every label it may not use."""
+        batch = self.dataset.get(self.batch_indices(step)[shard.start : shard.stop], device=self.device)
+        if self._labelled is None:
+            return batch.images, batch.labels if self.model.capabilities.needs_class else None
+        positions, order, rows = self._labelled
+        known = self.dataset.get(positions[order(step)][rows.start : rows.stop], device=self.device)
+        unknown = torch.full((len(batch.images),), -1, dtype=torch.int64, device=self.device)
+        return torch.cat([batch.images, known.images]), torch.cat([unknown, known.labels])
 
     # --- bookkeeping ------------------------------------------------------------------------------------
     def _training_record(self, final: dict[str, float], images_per_s: float, finished: bool) -> dict[str, Any]:
@@ -261,7 +286,6 @@ class Trainer:
         cfg, main, shard = self.train_config, distributed.is_main(), self._shard
         self.model.train()
         amp = autocast_dtype(self.device)
-        conditional = self.model.capabilities.needs_class
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}  # per term: a staged model (the VQ-VAE) logs some terms in one stage only
         count, images_per_s, final = 0, 0.0, {}
@@ -271,10 +295,9 @@ class Trainer:
         log_file = open(self.out_dir / LOG_FILE, "a", encoding="utf-8") if main else None
         try:
             while self.step < cfg.steps:
-                batch = self.dataset.get(self.batch_indices(self.step)[shard.start : shard.stop], device=self.device)
-                labels = batch.labels if conditional else None
+                images, labels = self._batch(self.step, shard)
                 with torch.autocast(self.device.type, dtype=amp) if amp else nullcontext(), distributed.sharded(shard):
-                    _, terms = self._objective(batch.images, labels, self.step)
+                    _, terms = self._objective(images, labels, self.step)
                 loss_value = distributed.mean_across_ranks(terms.total).item()  # every process stops alike on NaN
                 if not math.isfinite(loss_value):
                     raise TrainingError(

@@ -10,6 +10,9 @@ from vae_core.checkpoint import METRICS_FILE, RESUME_FILE, TRAINING_FILE
 
 PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
 FOLDERS = sorted(p for p in PRETRAINED.iterdir() if (p / "config.json").is_file())
+# the molecule and sentence models decode on the server, one token at a time: no graphs for the browser
+SEQUENCE = [f for f in FOLDERS if "tokens" in json.loads((f / "config.json").read_text())]
+IMAGE = [f for f in FOLDERS if f not in SEQUENCE]
 
 
 def test_there_is_a_pretrained_model():
@@ -21,8 +24,12 @@ def test_pretrained_model_loads_and_samples(folder):
     model = vae_core.load(folder, device="cpu")
     with torch.no_grad():
         images = model.sample(4, generator=torch.Generator().manual_seed(0))
-    assert images.shape == (4, *model.config.image_shape)
-    assert torch.isfinite(images).all() and images.std() > 0.01  # not a blank or constant picture
+    if folder in SEQUENCE:  # token ids: <bos>, the tokens, <eos>, padding
+        assert images.shape == (4, model.config.max_length) and (images[:, 0] == 1).all()
+        assert ((images == 2).sum(1) == 1).all() and (images[:, 1] != 2).all()  # each writes something, then ends
+    else:
+        assert images.shape == (4, *model.config.image_shape)
+        assert torch.isfinite(images).all() and images.std() > 0.01  # not a blank or constant picture
     assert not (folder / RESUME_FILE).exists()
     assert (folder / TRAINING_FILE).is_file() and (folder / METRICS_FILE).is_file()
 
@@ -73,7 +80,17 @@ def test_the_zoo_stays_under_its_size_budget():
     assert size < ZOO_BUDGET, f"pretrained/ holds {size / 1e6:.1f} MB; the budget is {ZOO_BUDGET / 1e6:.0f} MB"
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+@pytest.mark.parametrize("folder", SEQUENCE, ids=[f.name for f in SEQUENCE])
+def test_sequence_models_ship_their_examples_and_no_graphs(folder):
+    from vae_core.checkpoint import EXAMPLES_FILE, GRAPH_FILES
+    from vae_core.data.sequences import EXAMPLES, examples_dataset
+
+    examples = examples_dataset(vae_core.load(folder, device="cpu").config, folder / EXAMPLES_FILE)
+    assert len(examples) == EXAMPLES and len(set(examples.texts)) == EXAMPLES
+    assert not any((folder / name).exists() for name in GRAPH_FILES.values())
+
+
+@pytest.mark.parametrize("folder", IMAGE, ids=[f.name for f in IMAGE])
 def test_pretrained_models_ship_graphs_of_their_weights(folder):
     """decoder.onnx and encoder.onnx, made from the weights beside them, compute what the model computes (the latent
     plane's draw pad needs the encoder at once: exporting it on a first visit took seconds)."""

@@ -129,3 +129,43 @@ def linear_probe(
         "chance_accuracy": float((y_test == majority).mean()),
         "n_train": len(x_train), "n_test": len(x_test), "few_labels": few_labels, "seed": seed,
     }
+
+
+@torch.no_grad()
+def _accuracy(classify, test: ImageDataset, batch_size: int, device) -> float:
+    right = 0
+    for idx in torch.arange(len(test)).split(batch_size):
+        batch = test.get(idx, device=device)
+        right += int((classify(batch.images).argmax(1) == batch.labels).sum())
+    return right / len(test)
+
+
+def semi_supervised(model: torch.nn.Module, train: ImageDataset, test: ImageDataset, *, steps: int = 500,
+                    batch_size: int = INFERENCE_BATCH, seed: int = 0) -> dict[str, Any]:
+    """A semi-supervised model's classifier q(y|x) on the whole test split, and, for comparison, the same network
+    trained from scratch on the model's labelled images alone (Adam, lr 1e-3, `steps` full-batch steps, seeded)."""
+    from ..models.blocks import make_encoder
+    from ..models.m2 import labelled_positions
+
+    if not model.capabilities.semi_supervised:
+        raise DataError(f"--metrics semisupervised measures a model trained on a few labels (m2); a "
+                        f"{model.config.model_type} is not one. --metrics probe measures any model's codes")
+    model.eval()
+    config, device = model.config, model.device
+    positions = labelled_positions(train.all_labels(), config.labelled, config.label_seed)
+    labelled = train.get(positions, device=device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        alone = make_encoder(config, config.num_classes).to(device)
+        optimizer = torch.optim.Adam(alone.parameters(), lr=1e-3)
+        for _ in range(steps):
+            loss = torch.nn.functional.cross_entropy(alone(labelled.images).float(), labelled.labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    alone.eval()
+    accuracy = _accuracy(model.classify, test, batch_size, device)
+    baseline = _accuracy(lambda x: alone(x).float(), test, batch_size, device)
+    return {"accuracy": accuracy, "error": 1 - accuracy, "labels_alone_accuracy": baseline,
+            "settings": {"labelled": len(positions), "label_seed": config.label_seed, "test_images": len(test),
+                         "labels_alone_steps": steps, "seed": seed}}

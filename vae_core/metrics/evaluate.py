@@ -15,7 +15,8 @@ from ..data import INFERENCE_BATCH
 from .downstream import anomaly_detection, linear_probe
 from .likelihood import evaluate_likelihood
 
-METRIC_NAMES = ("likelihood", "shapes", "mig", "factorvae", "betavae", "dci", "anomaly", "probe", "sequences")
+METRIC_NAMES = ("likelihood", "shapes", "mig", "factorvae", "betavae", "dci", "anomaly", "probe", "sequences",
+                "semisupervised")
 # disentanglement_lib's FactorVAE and beta-VAE sizes encode 0.97M and 1.9M images: 20 and 40 minutes on 2 CPU
 # cores. By default eval uses a tenth of the votes (about 100k images each); --full-size restores them. MIG and
 # DCI keep disentanglement_lib's 10,000 (+5,000 test) points. The sizes used are recorded with every result.
@@ -133,6 +134,11 @@ def evaluate(
         sections["sequences"] = sequence_metrics(
             model, datasets(split), lambda: list(sequence_source(config.dataset).read("train", None, True)),
             n_items=n_images, iwae_k=iwae_k, iwae_items=iwae_images, samples=samples, batch_size=batch_size, seed=seed)
+    if "semisupervised" in names:
+        from .downstream import semi_supervised
+
+        sections["semisupervised"] = semi_supervised(model, datasets("train"), datasets("test"), batch_size=batch_size,
+                                                     seed=seed)
     if "probe" in names:
         result = linear_probe(model, datasets("train"), datasets("test"), batch_size=batch_size, seed=seed)
         sections["probe"] = {

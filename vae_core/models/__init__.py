@@ -4,12 +4,13 @@ from .base import MODEL_ENTRIES, Capabilities, LatentVariableModel, LossTerms, M
 from .btcvae import BTCVAE, BTCVAEConfig
 from .cvae import CVAE, CVAEConfig
 from .hvae import HVAE, HVAEConfig
+from .m2 import M2, M2Config
 from .seqvae import SequenceVAE, SequenceVAEConfig
 from .vae import VAE, VAEConfig
 from .vqvae import VQVAE, VQVAEConfig
 
 __all__ = [
     "Autoencoder", "BTCVAE", "BTCVAEConfig", "CVAE", "CVAEConfig", "Capabilities", "HVAE", "HVAEConfig",
-    "LatentVariableModel", "LossTerms", "MODEL_ENTRIES", "ModelEntry", "Posterior", "SequenceVAE",
+    "LatentVariableModel", "LossTerms", "M2", "M2Config", "MODEL_ENTRIES", "ModelEntry", "Posterior", "SequenceVAE",
     "SequenceVAEConfig", "VAE", "VAEConfig", "VQVAE", "VQVAEConfig",
 ]

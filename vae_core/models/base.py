@@ -36,6 +36,9 @@ class Capabilities:
     # The data is token sequences (molecules as SMILES, sentences): encode() takes (B, L) int64 ids and decode()
     # writes them, on the server, one token at a time; there is no image and no ONNX decoder for the browser.
     sequence: bool = False
+    # Trained on a few labels and many unlabelled images (M2): the Trainer mixes labelled images into every batch
+    # and gives the others the label -1; the model classifies with classify(x) -> (B, K) log-probabilities.
+    semi_supervised: bool = False
 
     @property
     def unregularised(self) -> bool:
