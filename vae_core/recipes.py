@@ -101,7 +101,7 @@ RECIPES = {
             dataset="fashion_mnist",
             settings={"architecture": "mlp", "hidden_dims": [512, 256], "latent_dim": 16, "labelled": 100,
                       "labelled_batch": 32},
-            training={"steps": 5000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 500},
+            training={"steps": 3000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 500},
         ),
         Recipe(
             "moses_vae",
@@ -114,7 +114,7 @@ RECIPES = {
             dataset="moses",
             settings={"latent_dim": 32, "embed_dim": 32, "encoder_hidden": 128, "decoder_hidden": 256,
                       "beta": 0.05, "warmup_steps": 2000},
-            training={"steps": 4000, "batch_size": 128, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
+            training={"steps": 3000, "batch_size": 128, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
         ),
         Recipe(
             "sentences_vae",

@@ -9,6 +9,9 @@ from explorer import state
 from vae_core.service import ModelInfo
 
 
+ITEMS = {"molecule": "molecules as SMILES", "sentence": "sentences"}  # what a sequence model's codes decode to
+
+
 def _label(model: ModelInfo | None) -> str:
     if model is None:
         return "?"
@@ -37,7 +40,11 @@ def show(key: str = state.MODEL_KEY) -> ModelInfo | None:
         if model is not None and model.error:
             st.error(model.error)
         elif model is not None:
-            c, h, w = model.image_shape
             weight = f" · {model.weight}" if model.weight else ""
-            st.caption(f"{model.model_type} on {model.dataset} ({w}×{h}×{c}) · {model.latent_dim} latents{weight}")
+            if model.capabilities.sequence:  # no picture size: its codes decode to strings
+                what = ITEMS.get(model.modality, model.modality)
+                st.caption(f"{model.model_type} on {model.dataset} ({what}) · {model.latent_dim} latents{weight}")
+            else:
+                c, h, w = model.image_shape
+                st.caption(f"{model.model_type} on {model.dataset} ({w}×{h}×{c}) · {model.latent_dim} latents{weight}")
         return model

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_picker
+from explorer.components import image_picker, item_view
 from vae_core.service import png_bytes
 
 PAGE = "anomaly"
@@ -43,6 +43,9 @@ def _open(model_id: str) -> None:
 
 def main() -> None:
     model = state.require_model()
+    if item_view.images_only(model, PAGE, "Anomaly detection", "scores images by how surprised a model trained "
+                             "without one class is by them"):
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("Anomaly detection")
     st.caption(

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_picker
+from explorer.components import image_picker, item_view
 from vae_core.service import BOUND_IMAGE_FLOPS, BOUND_REPEATS, BoundCurve, png_bytes
 
 PAGE = "bound"
@@ -68,6 +68,9 @@ def numbers(curve: BoundCurve) -> str:
 
 def main() -> None:
     model = state.require_model()
+    if item_view.images_only(model, PAGE, "The bound", "measures how tightly the ELBO and the importance-weighted "
+                             "bound approach log p(x) for an image"):
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("The bound")
     st.caption(INTRO)

@@ -1,4 +1,5 @@
-"""Compare β: the same images through models trained with different β, their top traversals, rate vs distortion."""
+"""Compare β: the same images through models trained with different β, their top traversals, rate vs distortion;
+for models of molecules or sentences, their measured numbers, and the same item and a few samples by each."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import state
-from explorer.components import image_grid, latent_sliders
+from explorer.components import image_grid, item_view, latent_sliders
+from vae_core.errors import DataError
 from vae_core.service import ModelInfo
 
 PAGE = "compare"
@@ -42,7 +44,7 @@ def sweeps() -> list[list[ModelInfo]]:
     it, plain β first by β, capacity models last."""
     groups: dict[tuple, dict[str, ModelInfo]] = {}
     for m in sorted(state.healthy(state.models()), key=lambda m: m.id):
-        if m.capabilities.has_kl and not m.capabilities.needs_class and m.weight:
+        if m.capabilities.has_kl and not m.capabilities.needs_class and m.weight and not m.capabilities.sequence:
             groups.setdefault((m.dataset, m.image_shape, m.latent_dim, m.network), {}).setdefault(m.weight, m)
     found = [sorted(g.values(), key=lambda m: (m.capacity is not None, m.beta or 0.0, m.capacity or 0.0))
              for g in groups.values() if len(g) >= MIN_SWEEP]
@@ -149,8 +151,105 @@ def rate_distortion(chosen: list[ModelInfo]) -> None:
         st.caption(f"{m.id}: not measured: run `vae-explorer eval {os.path.relpath(m.path)} --json`")
 
 
+# --- models of molecules or sentences --------------------------------------------------------------------------
+SEQUENCE_PARAMS = {**PARAMS, "i": state.integer(0, 0, state.last_index)}
+SEQUENCE_TITLES = {"kl": "KL", "nll": "NLL", "perplexity": "perplexity", "active_units": "active units",
+                   "recon": "recon", "elbo": "ELBO", "validity": "valid", "uniqueness": "unique", "novelty": "novel"}
+
+
+def sequence_numbers(model: ModelInfo) -> dict[str, float | str | None]:
+    """A sequence model's numbers: its KL on the test items (measured here), then whatever metrics.json holds, the
+    `sequences` section first; a number that is not there is simply not shown."""
+    stats = state.latent_stats(model.id)
+    row: dict[str, float | str | None] = {
+        "model": model.id, "KL weight": model.weight or "–", "latents": model.latent_dim,
+        "KL on test items": float(np.sum(stats.kl_per_dim)), "active latents": int(np.sum(stats.active)),
+    }
+    measured = state.metrics(model.id)
+    sections = sorted((name for name, values in measured.items() if isinstance(values, dict)),
+                      key=lambda name: name != "sequences")
+    for section in sections:
+        for name, value in measured[section].items():
+            if name in BOOKKEEPING or name.startswith("n_") or not isinstance(value, (int, float)) \
+                    or isinstance(value, bool):
+                continue
+            title = SEQUENCE_TITLES.get(name, name)
+            row[title if section == "sequences" else f"{section}.{title}"] = value
+    return row
+
+
+def _reconstruction(m: ModelInfo, picked: item_view.Picked) -> None:
+    """`picked` encoded and decoded by model m. A test item that m holds at the same position is encoded from there
+    (its rare words as <unk>, as in training); other text must be text m can read."""
+    svc = state.service()
+    index = picked.index
+    try:
+        if index is not None and index < state.dataset_summary(m.id)["size"] \
+                and svc.dataset_texts(m.id, [index])[0] == picked.text:
+            code = svc.encode_indices(m.id, [index])[0]
+        else:
+            code = svc.encode_text(m.id, picked.text)
+    except DataError as exc:
+        st.warning(f"{m.short_name} cannot read it: {exc}.")
+        return
+    item_view.show(m, item_view.decoded(m, code[None])[0], "its reconstruction", large=False)
+
+
+def sequence_main(model: ModelInfo) -> None:
+    state.bind(PAGE, SEQUENCE_PARAMS, model)
+    kind = item_view.noun(model)
+    st.title("Compare models")
+    st.caption(
+        f"Models of the same {kind}s side by side. A sequence VAE's decoder is strong enough to write {kind}s without "
+        "looking at the code: trained on the plain ELBO, its KL often falls to about 0, every code decodes to the same "
+        "few strings and the latents are inactive (*posterior collapse*). KL annealing (the KL's weight rises from "
+        "0 during training) and word dropout (some of the decoder's input words are hidden) keep the code in use "
+        "(Bowman et al. 2016)."
+    )
+    options = {m.id: m for m in comparable(model)}
+    picked_ids = st.multiselect("Models (same data)", list(options), key=state.key(PAGE, "models"),
+                                max_selections=MAX_MODELS, format_func=lambda i: options[i].label,
+                                persist_state="session")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        picked = item_view.pick(state.key(PAGE, "i"), model, label=f"The same {kind} through each model")
+    with right:
+        k = st.slider("Samples per model", 2, 16, key=state.key(PAGE, "k"), persist_state="session")
+    state.publish(PAGE, SEQUENCE_PARAMS, model)
+    if len(picked_ids) < 2:
+        st.info(f"Choose at least two models of the same {kind}s to compare"
+                + ("." if len(options) > 1 else "; train another, e.g. `vae-explorer train --recipe sentences_vae_plain`."))
+        if not picked_ids:
+            return
+    chosen = [options[i] for i in picked_ids]
+    table = pd.DataFrame([sequence_numbers(m) for m in chosen])
+    st.dataframe(table.round(3), hide_index=True)
+    st.caption(
+        "KL on test items: how many nats the codes carry about the items, summed over the latents (about 0: the "
+        "decoder ignores the code). Active latents: those whose code changes from item to item. The other columns, "
+        "where present, are what `vae-explorer eval` measured (NLL: the negative log-likelihood bound per item; "
+        "perplexity: how many tokens the decoder hesitates between, on average)."
+    )
+    if picked is not None:
+        st.subheader(f"{picked.caption[0].upper()}{picked.caption[1:]}")
+        item_view.show(model, item_view.described(model, [picked.text])[0])
+    svc = state.service()
+    for rank, (column, m) in enumerate(zip(st.columns(len(chosen), gap="medium"), chosen)):
+        with column:
+            st.markdown(f"**{m.short_name}**")
+            if picked is not None:
+                _reconstruction(m, picked)
+            _, texts = svc.sample_texts(m.id, k, 1.0, 0)
+            samples = item_view.described(m, texts)
+            st.caption(f"{k} samples from the prior: {item_view.tally(m, samples)}")
+            item_view.grid(m, samples, key=f"compare-samples-{rank}", ncol=1 if len(chosen) > 2 else 2)
+
+
 def main() -> None:
     model = state.require_model()
+    if model.capabilities.sequence:
+        sequence_main(model)
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("Compare β")
     st.caption(

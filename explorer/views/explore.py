@@ -1,12 +1,19 @@
 """Explore latents: one slider per latent dimension, the decoded picture, and a traversal grid; for a model whose
-code is a grid of codebook entries (a VQ-VAE), an editor of that grid instead."""
+code is a grid of codebook entries (a VQ-VAE), an editor of that grid instead; for a model of molecules or sentences,
+sliders for its most informative latents, samples around an item and, for molecules, steering a property."""
 from __future__ import annotations
+
+import math
+import secrets
 
 import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, code_grid_editor, image_grid, image_picker, latent_sliders, live_sliders
+from explorer.components import (
+    class_choice, code_grid_editor, image_grid, image_picker, item_view, latent_sliders, live_sliders,
+)
+from vae_core.errors import DataError
 from vae_core.service import png_bytes
 
 PAGE = "explore"
@@ -380,8 +387,173 @@ def factor_heatmap(model, stats) -> None:
     )
 
 
+# --- a model of molecules or sentences ----------------------------------------------------------------------------
+SEQUENCE_SLIDERS = 8  # sliders for the latents with the most KL; the others keep the item's values
+STEERED = {"logp": (-2.0, -1.0, 0.0, 1.0, 2.0), "qed": (-0.2, -0.1, 0.0, 0.1, 0.2)}  # predicted changes shown
+SEQUENCE_INTRO = {
+    "molecule": "The encoder reads a molecule, written as a SMILES string, and squeezes it into a few numbers, its "
+                "code z; the decoder writes a SMILES string back, one character group at a time. Move a slider and "
+                "the server decodes the new code: nearby codes give related molecules, and some codes give strings "
+                "that are no molecule at all.",
+    "sentence": "The encoder reads a sentence and squeezes it into a few numbers, its code z; the decoder writes a "
+                "sentence back, word by word. Move a slider and the server decodes the new code: in a well-trained "
+                "model, nearby codes give sentences of similar length, topic and wording.",
+}
+
+
+def sequence_params(model) -> dict[str, state.Param]:
+    params = {
+        "i": PARAMS["i"], "z": PARAMS["z"],
+        "radius": state.number(1.0, 0.1, 3.0), "count": state.integer(12, 2, 48),
+        "seed": state.integer(0, 0, 2**31 - 1),
+    }
+    if item_view.is_molecule(model):
+        params["prop"] = state.choice("logp", tuple(STEERED))
+    return params
+
+
+def _slider_range(low: float, high: float, value: float) -> tuple[float, float]:
+    """A slider's ends: the prior's ±3σ, widened to hold the item's own value."""
+    return min(float(low), math.floor(value * 100) / 100), max(float(high), math.ceil(value * 100) / 100)
+
+
+@st.fragment
+def sequence_sliders(model, stats, start: item_view.Picked, params: dict) -> None:
+    """The item, and what the sliders' code decodes to; re-runs alone (one decode on the server) as a slider moves."""
+    code = np.asarray(state.get(PAGE, "z"), dtype=np.float32)
+    generation = st.session_state.get(f"{SLIDERS}.gen", 0)
+    low, high = latent_sliders.bounds(stats, "prior")
+    dims = [int(d) for d in stats.order[:SEQUENCE_SLIDERS]]
+    left, right = st.columns(2, gap="large")
+    with left:
+        item_view.show(model, item_view.described(model, [start.text])[0], start.caption)
+        st.button("Reset", on_click=_set_code, args=(start.code,), help=f"back to the code of {start.caption}")
+    with right:
+        slot = st.empty()  # above the sliders, filled once they have given the code
+        columns = st.columns(2)  # read down the first column, then the second
+        per_column = -(-len(dims) // 2)
+        for rank, dim in enumerate(dims):
+            widget = f"explore.seq.{model.id}.{generation}.z{dim}"
+            lo, hi = _slider_range(low[dim], high[dim], float(code[dim]))
+            if widget not in st.session_state:
+                st.session_state[widget] = float(min(max(round(float(code[dim]), 2), lo), hi))
+            with columns[rank // per_column]:
+                value = st.slider(latent_sliders.label(stats, dim), lo, hi, step=0.01, key=widget,
+                                  help=None if stats.active[dim] else latent_sliders.INACTIVE_HELP)
+            if abs(value - float(code[dim])) > 0.006:  # moved: the rounded thumb does not overwrite the exact code
+                code[dim] = value
+        state.put(PAGE, "z", [float(v) for v in code])
+        with slot.container():
+            item_view.show(model, item_view.decoded(model, code[None])[0], "decoded from the sliders' code")
+    rest = model.latent_dim - len(dims)
+    st.caption(
+        f"Sliders for the {len(dims)} latents with the most KL, largest first"
+        + (f"; the other {rest} keep {start.caption}'s values. " if rest else ". ")
+        + "At first the sliders hold the item's own code, so the right shows its reconstruction. The decoder "
+          "takes the likeliest next token each time, so one code always gives the same "
+        + f"{item_view.noun(model)}."
+    )
+    if not stats.active.any():
+        st.info("No latent is active: the codes of different items hardly differ, so the decoder learnt to write "
+                f"{item_view.noun(model)}s without them (posterior collapse). The sliders change little or nothing. "
+                "KL annealing and word dropout in training (Bowman et al. 2016) keep the code in use.")
+    state.publish(PAGE, params, model)
+
+
+def _new_draw() -> None:
+    state.put(PAGE, "seed", secrets.randbelow(2**31))
+
+
+def sample_around(model, start: item_view.Picked) -> None:
+    kind = item_view.noun(model)
+    st.subheader(f"Sample around this {kind}")
+    controls = st.columns([2, 2, 1], vertical_alignment="bottom")
+    radius = controls[0].slider("Radius", 0.1, 3.0, step=0.1, key=state.key(PAGE, "radius"), persist_state="session",
+                                help="The spread of the noise added to the code: each latent moves by about this much.")
+    count = controls[1].slider("How many", 2, 48, key=state.key(PAGE, "count"), persist_state="session")
+    controls[2].button("New draw", on_click=_new_draw, icon=":material/casino:", key="explore.around.redraw")
+    seed = state.get(PAGE, "seed")
+    _, texts = state.service().around(model.id, start.code, count, radius, seed)
+    items = item_view.described(model, texts)
+    item_view.grid(model, items, key="explore-around")
+    same = sum(item.text == start.text for item in items)
+    st.caption(
+        f"{count} codes drawn from a normal distribution around the code of {start.caption} (radius {radius:g}, "
+        f"seed {seed}), decoded to {item_view.tally(model, items)}; {same} give the {kind} itself back, written the "
+        "same way. A small radius stays with near relatives; a larger one reaches further, and for molecules more "
+        "of the strings break the rules of chemistry."
+    )
+
+
+def steer(model, start: item_view.Picked) -> None:
+    """Move the item's code along the direction in which a linear model of a property rises, decode, and measure."""
+    st.subheader("Steer a property")
+    labels = state.service().item_properties(model.id)
+    prop = st.segmented_control("Property", list(STEERED), key=state.key(PAGE, "prop"), required=True,
+                                format_func=lambda name: labels.get(name, name), persist_state="session")
+    try:
+        direction = state.service().property_direction(model.id, prop)
+    except DataError as exc:  # too few valid test molecules to fit a line: the rest of the page stands
+        st.info(f"No direction to steer along: {exc}.")
+        return
+    changes = STEERED[prop]
+    codes = np.stack([direction.move(start.code, change) for change in changes])  # (S, D)
+    predicted = direction.predict(codes)  # (S,)
+    items = item_view.decoded(model, codes)
+    captions = []
+    for change, guess, item in zip(changes, predicted, items):
+        actual = item.properties.get(prop)
+        measured = f"actual {actual:.2f}" if actual is not None else "no molecule"
+        captions.append(f"{f'{change:+g}' if change else 'its own code'}: predicted {guess:.2f}, {measured}")
+    item_view.row(model, items, captions, key="explore-steer")
+    step = 1 / max(float(np.linalg.norm(direction.gradient)), 1e-12)
+    st.caption(
+        f"Each drawing: the code of {start.caption} moved so that a straight-line model of {labels[prop]} predicts "
+        "the change shown (left lower, right higher), then decoded; RDKit measures what the molecule really has. "
+        f"The line was fitted on the codes of {direction.n_items:,} test molecules and explains {direction.r2:.2f} of "
+        "the variation of molecules it was not fitted on (held-out R²; 1 is perfect, 0 no better than the average). "
+        f"One unit of {labels[prop]} is a step of {step:.2g} in the code."
+    )
+    st.markdown(
+        "This is how a VAE designs molecules with a wanted property: instead of searching the endless space of "
+        "strings, walk through the smooth space of codes in the direction where the property should improve, and "
+        "let the decoder turn the new code back into a molecule. Where the predicted and the actual values part, "
+        "the straight line, or the decoder, has reached the edge of what it learnt."
+    )
+    if direction.r2 < 0.3:
+        st.info(f"The line predicts {labels[prop]} poorly from the code (R² {direction.r2:.2f}), so the steps above "
+                "are close to random moves. A longer-trained model with more latents in use gives a better line.")
+
+
+def sequence_main(model) -> None:
+    params = sequence_params(model)
+    from_link = state.bind(PAGE, params, model)
+    st.title("Explore latents")
+    st.caption(SEQUENCE_INTRO[model.modality])
+    start = item_view.pick(state.key(PAGE, "i"), model)
+    if start is None:
+        st.info(f"Type a {item_view.noun(model)} the model can read, or pick a test {item_view.noun(model)}.")
+        state.publish(PAGE, params, model)
+        return
+    if "z" in from_link:  # a shared link's code wins over the item's
+        st.session_state["explore.seeded"] = start.token
+        latent_sliders.reseed(SLIDERS)
+    elif st.session_state.get("explore.seeded") != start.token:
+        st.session_state["explore.seeded"] = start.token
+        _set_code(start.code)
+    stats = state.latent_stats(model.id)
+    sequence_sliders(model, stats, start, params)
+    sample_around(model, start)
+    if item_view.is_molecule(model):
+        steer(model, start)
+    state.publish(PAGE, params, model)
+
+
 def main() -> None:
     model = state.require_model()
+    if model.capabilities.sequence:
+        sequence_main(model)
+        return
     from_link = state.bind(PAGE, PARAMS, model)
     st.title("Explore latents")
     st.caption(intro(model))

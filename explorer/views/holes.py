@@ -26,7 +26,7 @@ TRAIN_PAIR = (
 
 def partners() -> dict[str, list[str]]:
     """Each usable autoencoder (no KL) -> the VAEs (a KL to N(0, I), no class needed) of the same data and size."""
-    found = state.healthy(state.models())
+    found = [m for m in state.healthy(state.models()) if not m.capabilities.sequence]  # pictures only
     vaes = [m for m in found if m.capabilities.has_kl and m.capabilities.normal_prior and not m.capabilities.needs_class]
     pairs = {
         ae.id: [v.id for v in vaes if (v.dataset, v.latent_dim, v.image_shape) == (ae.dataset, ae.latent_dim, ae.image_shape)]

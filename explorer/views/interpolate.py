@@ -1,11 +1,12 @@
-"""Interpolate: walk in latent space from one image's code to another's, and watch the decoded pictures morph."""
+"""Interpolate: walk in latent space from one image's code to another's, and watch the decoded pictures morph; for a
+model of molecules or sentences, the decoded path as a row of molecules or a numbered list of sentences."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, image_grid, image_picker, scrub_path
+from explorer.components import class_choice, image_grid, image_picker, item_view, scrub_path
 from vae_core.service import gif_bytes
 
 PAGE = "interpolate"
@@ -46,8 +47,59 @@ def scrubber(model, a: image_picker.Picked, b: image_picker.Picked, method: str,
     state.publish(PAGE, PARAMS, model)
 
 
+SEQUENCE_PARAMS = {name: PARAMS[name] for name in ("a", "b", "steps", "method")}
+SEQUENCE_INTRO = {
+    "molecule": "Encode two molecules, then decode evenly spaced codes on the way from one to the other. In a smooth "
+                "latent space the stops are molecules too, changing a group here and a ring there on the way from A "
+                "to B; where the space has holes, the decoder writes strings that are no molecule.",
+    "sentence": "Encode two sentences, then decode evenly spaced codes on the way from one to the other: a *homotopy* "
+                "(Bowman et al. 2016). Where the code is used, every stop is a whole sentence and the wording, length "
+                "and topic drift from A to B; where the KL collapsed, the decoder writes the same sentence all the way.",
+}
+
+
+def sequence_main(model) -> None:
+    state.bind(PAGE, SEQUENCE_PARAMS, model)
+    st.title("Interpolate")
+    st.caption(SEQUENCE_INTRO[model.modality])
+    ends = st.columns(2, gap="large")
+    with ends[0]:
+        a = item_view.pick(state.key(PAGE, "a"), model, label="Start (A)")
+    with ends[1]:
+        b = item_view.pick(state.key(PAGE, "b"), model, label="End (B)")
+    controls = st.columns(2)
+    steps = controls[0].slider("Steps", 2, 32, key=state.key(PAGE, "steps"), persist_state="session")
+    method = controls[1].segmented_control("Path", list(METHODS), key=state.key(PAGE, "method"),
+                                           format_func=METHODS.get, required=True, persist_state="session")
+    state.publish(PAGE, SEQUENCE_PARAMS, model)
+    kind = item_view.noun(model)
+    if a is None or b is None:
+        st.info(f"Type a {kind} the model can read at each end set to “Type your own”, or pick a test {kind}.")
+        return
+    _, texts = state.service().interpolate_texts(model.id, a.code, b.code, steps, method)
+    path = item_view.described(model, texts)
+    ts = [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)]
+    if item_view.is_molecule(model):
+        inputs = item_view.described(model, [a.text, b.text])
+        item_view.row(model, [inputs[0], *path, inputs[1]], ["A", *ts, "B"], key="interpolate-row")
+        where = "The two input molecules sit at the ends; between them, the decoded path."
+    else:
+        item_view.show(model, item_view.described(model, [a.text])[0], f"A: {a.caption}")
+        item_view.numbered(path, ts)
+        item_view.show(model, item_view.described(model, [b.text])[0], f"B: {b.caption}")
+        where = "Between the two input sentences, what each stop of the path decodes to (1 is A's code, the last B's)."
+    st.caption(
+        f"{where} The {steps} stops decode to {item_view.tally(model, path)}. The decoder picks the likeliest next token "
+        "each time, so the path changes in jumps: neighbouring codes often decode to the same string. Slerp keeps "
+        "the code's length ‖z‖ near the ends' values; a straight line cuts through the middle of the space."
+    )
+
+
 def main() -> None:
     model = state.require_model()
+    if model.capabilities.sequence:
+        sequence_main(model)
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("Interpolate")
     st.caption(

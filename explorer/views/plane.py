@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import palette, state
-from explorer.components import class_choice, encoder_pad, latent_plane
+from explorer.components import class_choice, encoder_pad, item_view, latent_plane
 from vae_core.service import LatentPlane
 
 PAGE = "plane"
@@ -166,6 +166,8 @@ def server_plane(model, plane: LatentPlane, data: dict, label: int | None, prior
 
 def main() -> None:
     model = state.require_model()
+    if item_view.images_only(model, PAGE, "Latent plane", "decodes a whole plane of codes into a mosaic of pictures"):
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("Latent plane")
     summary = state.dataset_summary(model.id)

@@ -1,4 +1,4 @@
-"""Sample: decode random codes drawn from the prior, the way a VAE makes new images."""
+"""Sample: decode random codes drawn from the prior, the way a VAE makes new images (or molecules, or sentences)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import secrets
 import streamlit as st
 
 from explorer import state
-from explorer.components import class_choice, image_grid
+from explorer.components import class_choice, image_grid, item_view
 from vae_core.service import grid_png
 
 PAGE = "sample"
@@ -38,8 +38,50 @@ def by_class(model, images, file_name: str) -> None:
                        key="sample.grid.download", on_click="ignore", icon=":material/download:")
 
 
+SEQUENCE_PARAMS = {name: PARAMS[name] for name in ("n", "t", "seed")}
+
+
+def sequence_main(model) -> None:
+    """A model of molecules or sentences: random codes, each decoded on the server; for molecules, how many are
+    valid and how many distinct."""
+    state.bind(PAGE, SEQUENCE_PARAMS, model)
+    kind = item_view.noun(model)
+    st.title("Sample")
+    st.caption(
+        f"Draw random codes z from the prior N(0, I) and decode them: new {kind}s that are not in the data. The KL "
+        f"term pulled the codes of real {kind}s onto that prior during training, so the decoder has learnt to read "
+        "a code picked at random."
+        + (" For molecules the first questions are how many of the strings are molecules at all (valid, as RDKit "
+           "reads them) and how many are different from each other (unique)." if item_view.is_molecule(model) else "")
+    )
+    controls = st.columns([2, 2, 1], vertical_alignment="bottom")
+    n = controls[0].slider("Number of samples", 1, 100, key=state.key(PAGE, "n"), persist_state="session")
+    temperature = controls[1].slider(
+        "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
+        help="z = temperature × N(0, I). Below 1: codes nearer the centre, more typical output. Above 1: codes from "
+             "the tails, where the decoder saw few real codes.",
+    )
+    controls[2].button("New samples", on_click=_reseed, icon=":material/casino:")
+    seed = state.get(PAGE, "seed")
+    _, texts = state.service().sample_texts(model.id, n, temperature, seed)
+    items = item_view.described(model, texts)
+    if item_view.is_molecule(model):
+        valid = [item.text for item in items if item.valid]
+        shares = st.columns(3)
+        shares[0].metric("Valid", f"{len(valid) / n:.0%}", help=f"{len(valid)} of {n} strings are molecules RDKit reads")
+        shares[1].metric("Unique among the valid", f"{len(set(valid)) / len(valid):.0%}" if valid else "–",
+                         help=f"{len(set(valid))} different molecules among the {len(valid)} valid ones")
+    item_view.grid(model, items, key="sample-items")
+    st.caption(f"{n} samples at temperature {temperature:g}, seed {seed}, decoded to {item_view.tally(model, items)}. "
+               "The page's link reproduces exactly these.")
+    state.publish(PAGE, SEQUENCE_PARAMS, model)
+
+
 def main() -> None:
     model = state.require_model()
+    if model.capabilities.sequence:
+        sequence_main(model)
+        return
     state.bind(PAGE, PARAMS, model)
     st.title("Sample")
     st.caption(

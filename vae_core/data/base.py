@@ -139,6 +139,14 @@ def to_unit_float(images: torch.Tensor, device: torch.device | str | None = None
     return images.to(device).float().div_(255)
 
 
+def evaluation_positions(n_available: int, n: int, seed: int) -> torch.Tensor:
+    """`n` positions of a split, a seeded random subset when the split is larger (splits may be ordered by
+    class or factor, so their first images are no fair sample); all positions, in order, otherwise."""
+    if n >= n_available:
+        return torch.arange(n_available)
+    return torch.randperm(n_available, generator=torch.Generator().manual_seed(seed))[:n]
+
+
 def check_split(split: str) -> str:
     if split not in SPLITS:
         raise unknown_name("split", split, SPLITS)

@@ -20,7 +20,7 @@ import torch
 
 from ..errors import DataError, unknown_name
 from ..tokens import BOS, EOS, PAD, UNK, Vocabulary, smiles_tokens
-from .base import Batch, check_split
+from .base import Batch, check_split, evaluation_positions
 
 MODALITIES = ("image", "molecule", "sentence")
 
@@ -207,7 +207,6 @@ def write_examples(dataset: SequenceDataset, path: os.PathLike, n: int = EXAMPLE
     """Store `n` items of a test split (a seeded random choice, in split order) at `path`, atomically; returns how
     many."""
     from ..fileio import atomic_write_text
-    from ..metrics.likelihood import evaluation_positions
 
     positions = sorted(int(i) for i in evaluation_positions(len(dataset), n, seed))
     texts = [dataset.text(i) for i in positions]

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from ..data import INFERENCE_BATCH, ImageDataset
+from ..data.base import evaluation_positions
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) > 0.01
 
@@ -16,14 +17,6 @@ def active_units(means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) 
     """Number of latent units whose posterior mean varies across the data by more than `threshold`, and the variances."""
     variance = means.double().var(dim=0, unbiased=True) if len(means) > 1 else torch.zeros(means.shape[1])
     return int((variance > threshold).sum()), variance.float()
-
-
-def evaluation_positions(n_available: int, n: int, seed: int) -> torch.Tensor:
-    """`n` positions of a split, a seeded random subset when the split is larger (splits may be ordered by
-    class or factor, so their first images are no fair sample); all positions, in order, otherwise."""
-    if n >= n_available:
-        return torch.arange(n_available)
-    return torch.randperm(n_available, generator=torch.Generator().manual_seed(seed))[:n]
 
 
 @torch.no_grad()
