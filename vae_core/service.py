@@ -34,6 +34,7 @@ from .live import SLOW_STEPS_PER_S, LiveRun, LiveSnapshot, keep_limits, prune_ru
 from .metrics import evaluation_positions
 from .models.base import Capabilities
 from .registry import get_entry
+from .tokens import SPECIALS, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -1072,7 +1073,6 @@ class LatentService:
         return loaded, sequence_source(loaded.model.config.dataset)
 
     def _vocabulary(self, loaded: _Loaded):
-        from .tokens import Vocabulary
 
         if loaded.vocabulary is None:
             loaded.vocabulary = Vocabulary(tuple(loaded.model.config.tokens))
@@ -1093,6 +1093,10 @@ class LatentService:
             raise DataError(f"type a {kind} first" + (" as SMILES, e.g. CCO for ethanol" if kind == "molecule" else ""))
         tokens = source.tokenize(text)
         vocabulary = self._vocabulary(loaded)
+        most = loaded.model.config.max_length - 2
+        if len(tokens) > most:
+            unit = "SMILES tokens (atoms, bonds, brackets, ring digits)" if kind == "molecule" else "words"
+            raise DataError(f"this {kind} has {len(tokens)} {unit}; the model reads {most} at most")
         if kind == "molecule":
             from .chem import smiles_problem
 
@@ -1103,14 +1107,10 @@ class LatentService:
             unknown = list(dict.fromkeys(t for t in tokens if t not in vocabulary.index))
             if unknown:
                 raise DataError(f"{', '.join(map(repr, unknown[:5]))} {'is' if len(unknown) == 1 else 'are'} not among "
-                                f"the {len(vocabulary) - 4:,} words this model knows (words it saw fewer than "
+                                f"the {len(vocabulary) - len(SPECIALS):,} words this model knows (words it saw fewer than "
                                 f"{source.min_count} times in training have no code); use another word")
             if not tokens:
                 raise DataError("the sentence has no words; type a few")
-        most = loaded.model.config.max_length - 2
-        if len(tokens) > most:
-            unit = "SMILES tokens (atoms, bonds, brackets, ring digits)" if kind == "molecule" else "words"
-            raise DataError(f"this {kind} has {len(tokens)} {unit}; the model reads {most} at most")
         ids = vocabulary.encode(tokens, loaded.model.config.max_length)  # a SMILES token it lacks: DataError
         return torch.tensor([ids], dtype=torch.int64, device=self.device)
 
