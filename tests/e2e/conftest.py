@@ -4,8 +4,6 @@ or Playwright the tests skip, except in CI (CI=true), where that is a failure: .
 from __future__ import annotations
 
 import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -55,30 +53,10 @@ def app_server(browser_ready, tmp_path_factory, artifacts):
         (artifacts / f"server{f'-{worker}' if worker else ''}.log").write_text(server.log(), encoding="utf-8")
 
 
-MOLECULE_MODEL = "runs/e2e_moses"
-MODELS_TTL = 5.0  # seconds the app keeps its list of models (explorer/state.py: models())
-
-
 @pytest.fixture(scope="session")
-def molecule_model(app_server, tmp_path_factory) -> str:
-    """A tiny molecule model (trained on the fake MOSES of tests/sequence_fakes.py, with its examples file, so the
-    app needs no data) in the app's runs folder; its id. Only a worker that runs a molecule test trains it."""
-    from sequence_fakes import install_fake_moses, tiny_sequence_model
-    from vae_core.data import sequences
-
-    started = time.monotonic()
-    built = tmp_path_factory.mktemp("molecules") / "e2e_moses"
-    patch = pytest.MonkeyPatch()
-    try:
-        install_fake_moses(tmp_path_factory.mktemp("moses"), patch)
-        tiny_sequence_model(built, "moses", steps=40)
-    finally:
-        patch.undo()
-        sequences._strings.cache_clear()
-    shutil.move(built, app_server.workdir / "runs" / built.name)  # whole, so the app never lists it half-written
-    # no page has run since `started`: once the app's list of models from before then has expired, it lists this one
-    time.sleep(max(0.0, started + MODELS_TTL + 0.5 - time.monotonic()))
-    return MOLECULE_MODEL
+def molecule_model() -> str:
+    """The shipped molecule model: it carries its test molecules (examples.txt), so the app needs no data."""
+    return "pretrained/moses_vae"
 
 
 @pytest.fixture(scope="session")

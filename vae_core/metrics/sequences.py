@@ -46,6 +46,9 @@ def sequence_metrics(
     device = model.device
     vocabulary_tokens = model.config.tokens
     positions = evaluation_positions(len(test), n_items, seed)
+    # in a seeded random order, so that the IWAE's items (the first iwae_items) are a fair sample too: a split in
+    # file order may begin with items unlike the rest (WordNet's nouns' examples come first)
+    positions = positions[torch.randperm(len(positions), generator=torch.Generator().manual_seed(seed))]
     n_iwae = min(iwae_items, len(positions))
     exact = tokens_right = tokens_all = 0
     recon_sum, kl_sum, means = 0.0, 0.0, []
