@@ -19,6 +19,7 @@ def tiny_digits_config(**values):
 # ones from the dataset).
 TINY_NEEDS = {
     "cvae": {"num_classes": 3},
+    "m2": {"num_classes": 3},
     "btcvae": {"dataset_size": 100},
     "vqvae": {"vq_steps": 2},
 }

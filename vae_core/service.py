@@ -1083,9 +1083,11 @@ class LatentService:
         loaded, _ = self._sequence(model_id)
         return [loaded.dataset.text(int(i)) for i in self._indices(loaded.dataset, indices)]
 
-    def text_ids(self, model_id: str, text: str) -> torch.Tensor:
+    def text_ids(self, model_id: str, text: str, rare_as_unk: bool = False) -> torch.Tensor:
         """A typed molecule or sentence as the (1, L) ids the model reads. DataError, naming the problem, for an
-        empty text, a SMILES string that is no molecule, a token or word the model does not know, or one too long."""
+        empty text, a SMILES string that is no molecule, a token or word the model does not know, or one too long.
+        rare_as_unk: the text is an item of the data (another model's test item), whose words this model left out
+        of its vocabulary read as <unk>, as in training."""
         loaded, source = self._sequence(model_id)
         kind = "molecule" if source.modality == "molecule" else "sentence"
         text = text.strip() if isinstance(text, str) else ""
@@ -1105,19 +1107,20 @@ class LatentService:
                 raise DataError(f"{text!r} is not a valid molecule: {problem}")
         else:
             unknown = list(dict.fromkeys(t for t in tokens if t not in vocabulary.index))
-            if unknown:
+            if unknown and not rare_as_unk:
                 raise DataError(f"{', '.join(map(repr, unknown[:5]))} {'is' if len(unknown) == 1 else 'are'} not among "
                                 f"the {len(vocabulary) - len(SPECIALS):,} words this model knows (words it saw fewer than "
                                 f"{source.min_count} times in training have no code); use another word")
             if not tokens:
                 raise DataError("the sentence has no words; type a few")
-        ids = vocabulary.encode(tokens, loaded.model.config.max_length)  # a SMILES token it lacks: DataError
+        ids = vocabulary.encode(tokens, loaded.model.config.max_length, rare_as_unk)  # an unknown token: DataError
         return torch.tensor([ids], dtype=torch.int64, device=self.device)
 
     @torch.inference_mode()
-    def encode_text(self, model_id: str, text: str) -> np.ndarray:
-        """Posterior mean (D,) of a typed molecule (SMILES) or sentence; DataError naming what is wrong with it."""
-        ids = self.text_ids(model_id, text)
+    def encode_text(self, model_id: str, text: str, rare_as_unk: bool = False) -> np.ndarray:
+        """Posterior mean (D,) of a typed molecule (SMILES) or sentence; DataError naming what is wrong with it.
+        rare_as_unk: see text_ids."""
+        ids = self.text_ids(model_id, text, rare_as_unk)
         return self._encode(self._model(model_id), ids)[0]
 
     @torch.inference_mode()

@@ -179,16 +179,10 @@ def sequence_numbers(model: ModelInfo) -> dict[str, float | str | None]:
 
 
 def _reconstruction(m: ModelInfo, picked: item_view.Picked) -> None:
-    """`picked` encoded and decoded by model m. A test item that m holds at the same position is encoded from there
-    (its rare words as <unk>, as in training); other text must be text m can read."""
-    svc = state.service()
-    index = picked.index
+    """`picked` encoded and decoded by model m. A test item's rare words read as <unk> (as in training); typed text
+    must be text m can read."""
     try:
-        if index is not None and index < state.dataset_summary(m.id)["size"] \
-                and svc.dataset_texts(m.id, [index])[0] == picked.text:
-            code = svc.encode_indices(m.id, [index])[0]
-        else:
-            code = svc.encode_text(m.id, picked.text)
+        code = state.service().encode_text(m.id, picked.text, rare_as_unk=picked.index is not None)
     except DataError as exc:
         st.warning(f"{m.short_name} cannot read it: {exc}.")
         return
