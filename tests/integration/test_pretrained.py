@@ -51,7 +51,7 @@ def test_pretrained_models_ship_their_default_latent_maps(folder, tmp_path):
 
 
 def test_the_dsprites_beta_sweep_trades_reconstruction_for_disentanglement():
-    """The seed's trade-off on the shipped sweep (each number re-measured by test_pretrained_metrics.py): the larger
+    """The seed's trade-off on the shipped sweep (each card tied to its weights by test_pretrained_metrics.py): the larger
     β, the higher MIG and DCI disentanglement, the higher the reconstruction loss and the lower the rate."""
     sweep = {}
     for folder in FOLDERS:
