@@ -19,8 +19,8 @@ from vae_core.data.folder import IMAGE_EXTENSIONS, folder_info, load_folder, loa
 from vae_core.data.idx import load_idx_dataset
 from vae_core.data.sequences import SOURCES as SEQUENCE_SOURCES
 from vae_core.data.sequences import SequenceDataset, load_sequences
-from vae_core.tokens import Vocabulary
 from vae_core.errors import ConfigError, DataError, unknown_name
+from vae_core.tokens import Vocabulary
 
 if TYPE_CHECKING:
     from vae_core.config import ModelConfig
@@ -90,7 +90,8 @@ def _folder_path(name: str, root: str | os.PathLike | None) -> Path:
 
 
 def dataset_info(name: str) -> dict:
-    """{"image_shape": default (C, H, W), "binary", "has_labels", "has_factors", "num_classes"} without loading.
+    """{"image_shape": default (C, H, W), "binary", "has_labels", "has_factors", "num_classes", "modality"} without
+    loading.
 
     A folder: dataset is scanned (file names only, nothing decoded). A sequence dataset has no image: its shape is
     given as 1 x 1 x 1, and "modality" says what it holds.
