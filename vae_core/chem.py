@@ -5,6 +5,7 @@ an answer, not an error: it gets None, and the page shows the string as invalid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .metrics.molecules import molecule, rdkit_chem
 
@@ -27,6 +28,9 @@ class MoleculeProperties:
 PROPERTY_NAMES = {"logp": "logP", "qed": "QED", "weight": "molecular weight", "atoms": "heavy atoms"}
 
 
+# Both are pure functions of the string, and a page shows the same molecules again on every rerun (a slider moved,
+# a sample grid redrawn): each is computed once per process for the last few thousand strings.
+@lru_cache(maxsize=4096)
 def properties(smiles: str) -> MoleculeProperties | None:
     """The molecule's properties, or None when `smiles` is not a valid molecule."""
     parsed = molecule(smiles)
@@ -53,6 +57,7 @@ def smiles_problem(smiles: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def drawing_png(smiles: str, size: tuple[int, int] = DRAWING_SIZE) -> bytes | None:
     """A 2-D drawing of the molecule as PNG bytes (RDKit's Cairo drawer), or None when `smiles` is not a valid
     molecule."""

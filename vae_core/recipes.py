@@ -28,6 +28,10 @@ class Recipe:
         return self.training["steps"]
 
 
+# the sentence VAE with and without Bowman et al.'s remedies: one network and budget, so the two compare
+SENTENCE_NETWORK = {"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256, "tied_output": True}
+SENTENCE_TRAINING = {"steps": 4000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 250}
+
 RECIPES = {
     recipe.name: recipe
     for recipe in (
@@ -124,9 +128,8 @@ RECIPES = {
             "words replaced by <unk>",
             model="seq_vae",
             dataset="wordnet",
-            settings={"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256,
-                      "tied_output": True, "warmup_steps": 2500, "word_dropout": 0.3},
-            training={"steps": 4000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
+            settings={**SENTENCE_NETWORK, "warmup_steps": 2500, "word_dropout": 0.3},
+            training=SENTENCE_TRAINING,
         ),
         Recipe(
             "sentences_vae_plain",
@@ -135,9 +138,8 @@ RECIPES = {
             "failure case, where the KL falls to about 0 and the decoder writes the same sentences whatever the code",
             model="seq_vae",
             dataset="wordnet",
-            settings={"latent_dim": 16, "embed_dim": 64, "encoder_hidden": 128, "decoder_hidden": 256,
-                      "tied_output": True},
-            training={"steps": 4000, "batch_size": 64, "lr": 1e-3, "seed": 0, "checkpoint_every": 250},
+            settings=SENTENCE_NETWORK,
+            training=SENTENCE_TRAINING,
         ),
     )
 }

@@ -1033,14 +1033,18 @@ class LatentService:
         self, model_id: str, z_a, z_b, steps: int, method: str = "linear", label: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """`steps` latents from z_a to z_b (ends included) and their images."""
+        path = self._path(model_id, z_a, z_b, steps, method, "an interpolation needs", 256)
+        return path, self.decode(model_id, path, label)
+
+    def _path(self, model_id: str, z_a, z_b, steps: int, method: str, what: str, most: int) -> np.ndarray:
+        """(steps, D) codes from z_a to z_b, ends included, on a line or (slerp) an arc; DataError outside 2..most."""
         if method not in ("linear", "slerp"):
             raise unknown_name("interpolation", method, ["linear", "slerp"])
-        if not 2 <= int(steps) <= 256:
-            raise DataError(f"an interpolation needs 2 to 256 steps, got {steps}")
+        if not 2 <= int(steps) <= most:
+            raise DataError(f"{what} 2 to {most} steps, got {steps}")
         a = self._latents(model_id, z_a)[0].cpu().numpy()
         b = self._latents(model_id, z_b)[0].cpu().numpy()
-        path = (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
-        return path, self.decode(model_id, path, label)
+        return (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
 
     @torch.inference_mode()
     def sample(
@@ -1049,10 +1053,7 @@ class LatentService:
         """n samples of the model, reproducible by seed: decodes of z ~ N(0, temperature^2 I), drawn as class
         `label` by a conditional model (or cycling through the classes without one); a model with a learned
         prior of its own (the VQ-VAE's code prior) samples from that."""
-        if not 1 <= int(n) <= 1024:
-            raise DataError(f"ask for 1 to 1024 samples, got {n}")
-        if not (math.isfinite(temperature) and temperature >= 0):
-            raise DataError(f"temperature must be a number >= 0, got {temperature}")
+        _check_sampling(n, temperature)
         model = self._model(model_id)
         labels = self._labels(model, label, int(n)) if label is not None else None
         generator = torch.Generator(device=self.device).manual_seed(int(seed))
@@ -1140,10 +1141,7 @@ class LatentService:
     def sample_texts(self, model_id: str, n: int, temperature: float = 1.0, seed: int = 0
                      ) -> tuple[np.ndarray, list[str]]:
         """n codes z ~ N(0, temperature^2 I), reproducible by seed, and what they decode to."""
-        if not 1 <= int(n) <= 1024:
-            raise DataError(f"ask for 1 to 1024 samples, got {n}")
-        if not (math.isfinite(temperature) and temperature >= 0):
-            raise DataError(f"temperature must be a number >= 0, got {temperature}")
+        _check_sampling(n, temperature)
         d = self._sequence(model_id)[0].model.latent_dim
         z = np.random.default_rng(int(seed)).standard_normal((int(n), d)).astype(np.float32) * float(temperature)
         return z, self.decode_texts(model_id, z)
@@ -1163,13 +1161,7 @@ class LatentService:
     def interpolate_texts(self, model_id: str, z_a, z_b, steps: int, method: str = "linear"
                           ) -> tuple[np.ndarray, list[str]]:
         """`steps` codes from z_a to z_b (ends included) and what they decode to: Bowman et al.'s homotopies."""
-        if method not in ("linear", "slerp"):
-            raise unknown_name("interpolation", method, ["linear", "slerp"])
-        if not 2 <= int(steps) <= 64:
-            raise DataError(f"an interpolation between texts takes 2 to 64 steps, got {steps}")
-        a = self._latents(model_id, z_a)[0].cpu().numpy()
-        b = self._latents(model_id, z_b)[0].cpu().numpy()
-        path = (interpolate_slerp if method == "slerp" else interpolate_linear)(a, b, int(steps))
+        path = self._path(model_id, z_a, z_b, steps, method, "an interpolation between texts takes", 64)
         return path, self.decode_texts(model_id, path)
 
     def item_properties(self, model_id: str) -> dict[str, str]:
@@ -1416,6 +1408,13 @@ class LatentService:
         )
         loaded.subset = ((n, int(seed)), encoded)
         return encoded
+
+
+def _check_sampling(n: int, temperature: float) -> None:
+    if not 1 <= int(n) <= 1024:
+        raise DataError(f"ask for 1 to 1024 samples, got {n}")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise DataError(f"temperature must be a number >= 0, got {temperature}")
 
 
 def _fit_2d(points: np.ndarray, method: str, seed: int) -> np.ndarray:

@@ -41,6 +41,15 @@ def by_class(model, images, file_name: str) -> None:
 SEQUENCE_PARAMS = {name: PARAMS[name] for name in ("n", "t", "seed")}
 
 
+def temperature_slider(column, typical: str) -> float:
+    """The prior's temperature; `typical` ends the help's "more typical ..." for what the model draws."""
+    return column.slider(
+        "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
+        help=f"z = temperature × N(0, I). Below 1: codes nearer the centre, more typical {typical}. Above 1: codes "
+             "from the tails, where the decoder saw few real codes.",
+    )
+
+
 def sequence_main(model) -> None:
     """A model of molecules or sentences: random codes, each decoded on the server; for molecules, how many are
     valid and how many distinct."""
@@ -56,11 +65,7 @@ def sequence_main(model) -> None:
     )
     controls = st.columns([2, 2, 1], vertical_alignment="bottom")
     n = controls[0].slider("Number of samples", 1, 100, key=state.key(PAGE, "n"), persist_state="session")
-    temperature = controls[1].slider(
-        "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
-        help="z = temperature × N(0, I). Below 1: codes nearer the centre, more typical output. Above 1: codes from "
-             "the tails, where the decoder saw few real codes.",
-    )
+    temperature = temperature_slider(controls[1], "output")
     controls[2].button("New samples", on_click=_reseed, icon=":material/casino:")
     seed = state.get(PAGE, "seed")
     _, texts = state.service().sample_texts(model.id, n, temperature, seed)
@@ -103,11 +108,7 @@ def main() -> None:
         )
     controls = st.columns([2, 2, 1, 2] if model.capabilities.needs_class else [2, 2, 1])
     n = controls[0].slider("Number of samples", 1, 100, key=state.key(PAGE, "n"), persist_state="session")
-    temperature = controls[1].slider(
-        "Temperature", 0.0, 2.0, step=0.05, key=state.key(PAGE, "t"), persist_state="session",
-        help="z = temperature × N(0, I). Below 1: codes nearer the centre, more typical and blander images. "
-             "Above 1: codes from the tails, where the decoder saw few real codes.",
-    )
+    temperature = temperature_slider(controls[1], "and blander images")
     controls[2].button("New samples", on_click=_reseed, icon=":material/casino:")
     label = None
     if model.capabilities.needs_class:
